@@ -1,0 +1,88 @@
+#include "core/number_formats.h"
+
+#include <bit>
+#include <cmath>
+#include <limits>
+
+namespace lightseek {
+
+float bf16_to_f32(uint16_t bits) { return std::bit_cast<float>(static_cast<uint32_t>(bits) << 16); }
+
+uint16_t f32_to_bf16(float value) {
+  const uint32_t bits = std::bit_cast<uint32_t>(value);
+  if (std::isnan(value)) return static_cast<uint16_t>((bits >> 16) | 0x0040);
+  const uint32_t lsb = (bits >> 16) & 1;
+  return static_cast<uint16_t>((bits + 0x7FFF + lsb) >> 16);
+}
+
+float fp8_e4m3_to_f32(uint8_t code) {
+  const bool negative = code & 0x80;
+  const int exponent = (code >> 3) & 0x0F;
+  const int mantissa = code & 0x07;
+  if (exponent == 0x0F && mantissa == 0x07) return std::numeric_limits<float>::quiet_NaN();
+  float magnitude;
+  if (exponent == 0) {
+    magnitude = std::ldexp(static_cast<float>(mantissa), -9);
+  } else {
+    magnitude = std::ldexp(static_cast<float>(8 + mantissa), exponent - 7 - 3);
+  }
+  return negative ? -magnitude : magnitude;
+}
+
+uint8_t f32_to_fp8_e4m3(float value) {
+  const uint8_t sign = std::signbit(value) ? 0x80 : 0x00;
+  if (std::isnan(value)) return sign | 0x7F;
+  float magnitude = std::fabs(value);
+  if (magnitude >= 448.0f) return sign | 0x7E;
+  // Quantum of the binade that holds the value; below the smallest normal (2^-6) the
+  // subnormal quantum 2^-9 applies. Dividing by a power of two is exact, so rint() sees the
+  // true value and rounds ties to even.
+  int binade = std::ilogb(magnitude);
+  if (magnitude == 0.0f || binade < -6) binade = -6;
+  const float quantum = std::ldexp(1.0f, binade - 3);
+  const float steps = std::rint(magnitude / quantum);  // 0..16
+  const float rounded = steps * quantum;
+  if (rounded >= 448.0f) return sign | 0x7E;
+  if (rounded < std::ldexp(1.0f, -6)) return sign | static_cast<uint8_t>(steps);  // subnormal
+  const int exponent = std::ilogb(rounded);
+  const int mantissa = static_cast<int>(std::ldexp(rounded, 3 - exponent)) - 8;
+  return sign | static_cast<uint8_t>(((exponent + 7) << 3) | mantissa);
+}
+
+float e8m0_to_f32(uint8_t code) {
+  if (code == 0xFF) return std::numeric_limits<float>::quiet_NaN();
+  return std::ldexp(1.0f, static_cast<int>(code) - 127);
+}
+
+namespace {
+constexpr float kFp4Values[8] = {0.0f, 0.5f, 1.0f, 1.5f, 2.0f, 3.0f, 4.0f, 6.0f};
+}
+
+float fp4_e2m1_to_f32(uint8_t nibble) {
+  const float magnitude = kFp4Values[nibble & 0x07];
+  return (nibble & 0x08) ? -magnitude : magnitude;
+}
+
+uint8_t f32_to_fp4_e2m1(float value) {
+  const uint8_t sign = std::signbit(value) ? 0x08 : 0x00;
+  const float magnitude = std::fabs(value);
+  if (std::isnan(value)) return sign | 0x07;  // e2m1 has no NaN; saturate like the clamp would
+  uint8_t best = 7;
+  for (uint8_t index = 0; index < 7; ++index) {
+    const float midpoint = 0.5f * (kFp4Values[index] + kFp4Values[index + 1]);
+    // At a tie the even index (even mantissa bit) wins.
+    if (magnitude < midpoint || (magnitude == midpoint && index % 2 == 0)) {
+      best = index;
+      break;
+    }
+  }
+  return sign | best;
+}
+
+int ceil_log2(float x) {
+  int exponent = 0;
+  const float fraction = std::frexp(x, &exponent);  // x = fraction · 2^exponent, fraction ∈ [0.5, 1)
+  return fraction == 0.5f ? exponent - 1 : exponent;
+}
+
+}  // namespace lightseek
