@@ -1,0 +1,14 @@
+// Each subcommand registers itself on the CLI11 app and runs through a callback. Subcommands
+// are thin: they parse flags, call the library, and print.
+#pragma once
+
+namespace CLI {
+class App;
+}
+
+namespace lightseek::cli {
+
+void register_inspect(CLI::App& app);
+void register_gen_model(CLI::App& app);
+
+}  // namespace lightseek::cli
