@@ -10,5 +10,7 @@ namespace lightseek::cli {
 
 void register_inspect(CLI::App& app);
 void register_gen_model(CLI::App& app);
+void register_verify(CLI::App& app);
+void register_logits(CLI::App& app);
 
 }  // namespace lightseek::cli

@@ -12,6 +12,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "lightseek 0.1.0");
   lightseek::cli::register_inspect(app);
   lightseek::cli::register_gen_model(app);
+  lightseek::cli::register_verify(app);
+  lightseek::cli::register_logits(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

@@ -1,0 +1,49 @@
+// Runs the cases of an expectation file (the v4-oracle fixture format) through the model the
+// way they were recorded (full sequence, prefill then one-token decode, or chunked prefill)
+// and compares logits and MTP logits with the stored reference.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "model/numerics.h"
+
+namespace lightseek {
+
+struct VerifyOptions {
+  NumericsOptions numerics;
+  double atol = 1e-4;
+  std::vector<std::string> only_cases;  // empty: every case
+};
+
+struct Comparison {
+  std::string what;       // "logits", "mtp_logits", "mtp_logits_zero_pos0"
+  int64_t rows = 0;
+  double max_abs = 0.0;
+  double mean_abs = 0.0;
+  int64_t argmax_agree = 0;
+  bool passed = false;
+};
+
+struct CaseResult {
+  std::string name;
+  int64_t tokens = 0;
+  std::vector<int64_t> chunks;  // empty for a full-sequence case
+  std::vector<Comparison> comparisons;
+  bool passed() const;
+};
+
+// `expected_file` is e.g. DIR/expected.safetensors; case names and chunking come from the
+// expected.json beside it when present (otherwise every "<case>.input_ids" is a full case).
+// `report` is called after each case. Throws Error for malformed expectation files.
+std::vector<CaseResult> verify_expectations(const std::filesystem::path& model_dir,
+                                            const std::filesystem::path& expected_file, const VerifyOptions& options,
+                                            const std::function<void(const CaseResult&)>& report = {});
+
+std::string format_case_header();
+std::string format_case_result(const CaseResult& result);
+
+}  // namespace lightseek

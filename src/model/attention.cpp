@@ -1,0 +1,159 @@
+#include "model/attention.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "kernels/linear.h"
+#include "kernels/norm.h"
+#include "kernels/quantize.h"
+#include "model/hyper_connections.h"
+
+namespace lightseek {
+
+Attention::Attention(const ModelConfig& config, const AttentionWeights& weights, const LayerSpec& layer,
+                     NumericsOptions numerics)
+    : config_(config),
+      weights_(weights),
+      layer_(layer),
+      numerics_(numerics),
+      rope_(config, layer.compress_ratio > 0),
+      q_norm_(to_f32_vector(weights.q_norm)),
+      kv_norm_(to_f32_vector(weights.kv_norm)),
+      sink_(to_f32_vector(weights.attn_sink)) {
+  if (weights.has_compressor) {
+    compressor_ = std::make_unique<Compressor>(config, weights.compressor, layer.compress_ratio, config.head_dim,
+                                               Compressor::Output::MainKv, rope_, numerics);
+  }
+  if (weights.has_indexer) {
+    indexer_ = std::make_unique<Indexer>(config, weights.indexer, layer.compress_ratio, rope_, numerics);
+  }
+}
+
+void Attention::forward(const float* a, int64_t rows, const std::vector<Segment>& segments, float* out) const {
+  const ModelConfig& c = config_;
+  const int64_t heads = c.num_heads, head_dim = c.head_dim, rope_dim = c.rope_head_dim;
+  const float eps = static_cast<float>(c.rms_norm_eps);
+  LinearOptions quantized;
+  quantized.quantize_activations = numerics_.quantize_activations();
+
+  // §6.1 projections, for every row at once.
+  std::vector<float> cq(static_cast<size_t>(rows * c.q_lora_rank));
+  linear(weights_.wq_a, a, rows, cq.data(), quantized);
+  for (int64_t r = 0; r < rows; ++r) {
+    rms_norm(cq.data() + r * c.q_lora_rank, c.q_lora_rank, q_norm_.data(), eps, cq.data() + r * c.q_lora_rank);
+  }
+  std::vector<float> q(static_cast<size_t>(rows * heads * head_dim));
+  linear(weights_.wq_b, cq.data(), rows, q.data(), quantized);
+  std::vector<float> kv(static_cast<size_t>(rows * head_dim));
+  linear(weights_.wkv, a, rows, kv.data(), quantized);
+
+  std::vector<float> u, z, index_u, index_z, index_q, index_w;
+  if (compressor_) {
+    u.resize(static_cast<size_t>(rows * compressor_->vector_width()));
+    z.resize(u.size());
+    compressor_->project(a, rows, u.data(), z.data());
+  }
+  if (indexer_) {
+    const Compressor& ic = indexer_->compressor();
+    index_u.resize(static_cast<size_t>(rows * ic.vector_width()));
+    index_z.resize(index_u.size());
+    ic.project(a, rows, index_u.data(), index_z.data());
+    index_q.resize(static_cast<size_t>(rows * indexer_->heads() * indexer_->dim()));
+    index_w.resize(static_cast<size_t>(rows * indexer_->heads()));
+  }
+
+  std::vector<float> o(static_cast<size_t>(rows * heads * head_dim));
+  std::vector<float> entry(static_cast<size_t>(std::max(head_dim, c.index_head_dim)));
+  std::vector<int64_t> selected;
+  for (const Segment& segment : segments) {
+    AttentionState& state = *segment.state;
+    if (indexer_) {
+      indexer_->project(cq.data() + segment.offset * c.q_lora_rank, a + segment.offset * c.hidden_size,
+                        segment.tokens, segment.start,
+                        index_q.data() + segment.offset * indexer_->heads() * indexer_->dim(),
+                        index_w.data() + segment.offset * indexer_->heads());
+    }
+    for (int64_t i = 0; i < segment.tokens; ++i) {
+      const int64_t row = segment.offset + i;
+      const int64_t position = segment.start + i;
+      float* qt = q.data() + row * heads * head_dim;
+      for (int64_t h = 0; h < heads; ++h) {  // per-head norm without weight, then RoPE
+        float* head = qt + h * head_dim;
+        rms_norm(head, head_dim, nullptr, eps, head);
+        rope_.rotate(head + head_dim - rope_dim, position);
+      }
+      float* kvt = kv.data() + row * head_dim;
+      rms_norm(kvt, head_dim, kv_norm_.data(), eps, kvt);
+      rope_.rotate(kvt + head_dim - rope_dim, position);
+      if (numerics_.kv_roundtrip()) fp8_roundtrip_blocks(kvt, head_dim - rope_dim, 64);
+      std::copy(kvt, kvt + head_dim, state.ring.begin() + (position % state.window) * head_dim);
+
+      if (compressor_ && compressor_->step(state.compressor, u.data() + row * compressor_->vector_width(),
+                                           z.data() + row * compressor_->vector_width(), position, entry.data())) {
+        state.entries.insert(state.entries.end(), entry.begin(), entry.begin() + head_dim);
+      }
+      selected.clear();
+      if (indexer_) {
+        const Compressor& ic = indexer_->compressor();
+        if (ic.step(state.index_compressor, index_u.data() + row * ic.vector_width(),
+                    index_z.data() + row * ic.vector_width(), position, entry.data())) {
+          state.index_keys.insert(state.index_keys.end(), entry.begin(), entry.begin() + c.index_head_dim);
+        }
+        indexer_->select(index_q.data() + row * indexer_->heads() * indexer_->dim(),
+                         index_w.data() + row * indexer_->heads(), state, selected);
+      } else if (compressor_) {
+        for (int64_t e = 0; e < state.entry_count(); ++e) selected.push_back(e);
+      }
+      attend(qt, state, position, selected, o.data() + row * heads * head_dim);
+    }
+  }
+
+  // §6.7 grouped low-rank output: each group of consecutive heads has its own wo_a slice.
+  const int64_t groups = c.o_groups, rank = c.o_lora_rank, group_width = heads / groups * head_dim;
+  std::vector<float> group_input(static_cast<size_t>(rows * group_width));
+  std::vector<float> group_output(static_cast<size_t>(rows * rank));
+  std::vector<float> low_rank(static_cast<size_t>(rows * groups * rank));
+  for (int64_t g = 0; g < groups; ++g) {
+    for (int64_t r = 0; r < rows; ++r) {
+      const float* source = o.data() + r * heads * head_dim + g * group_width;
+      std::copy(source, source + group_width, group_input.begin() + r * group_width);
+    }
+    linear_rows(weights_.wo_a, g * rank, rank, group_input.data(), rows, group_output.data());
+    for (int64_t r = 0; r < rows; ++r) {
+      std::copy(group_output.begin() + r * rank, group_output.begin() + (r + 1) * rank,
+                low_rank.begin() + r * groups * rank + g * rank);
+    }
+  }
+  linear(weights_.wo_b, low_rank.data(), rows, out, quantized);
+}
+
+// §6.6: softmax over the window and the selected compressed entries, with the per-head sink
+// logit in the denominator only; then the inverse RoPE of the output (§6.2).
+void Attention::attend(const float* q, const AttentionState& state, int64_t position,
+                       const std::vector<int64_t>& selected, float* out) const {
+  const int64_t heads = config_.num_heads, head_dim = config_.head_dim, rope_dim = config_.rope_head_dim;
+  const int64_t first = std::max<int64_t>(0, position - state.window + 1);
+  std::vector<const float*> values;
+  for (int64_t p = first; p <= position; ++p) values.push_back(state.ring.data() + (p % state.window) * head_dim);
+  for (int64_t e : selected) values.push_back(state.entries.data() + e * head_dim);
+
+  const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
+  std::vector<float> logits(values.size());
+  for (int64_t h = 0; h < heads; ++h) {
+    const float* qh = q + h * head_dim;
+    float max = -std::numeric_limits<float>::infinity();
+    for (size_t j = 0; j < values.size(); ++j) max = std::max(max, logits[j] = dot(qh, values[j], head_dim) * scale);
+    float denominator = std::exp(sink_[h] - max);
+    for (float& logit : logits) denominator += (logit = std::exp(logit - max));
+    float* oh = out + h * head_dim;
+    std::fill(oh, oh + head_dim, 0.0f);
+    for (size_t j = 0; j < values.size(); ++j) {
+      const float p = logits[j] / denominator;
+      for (int64_t d = 0; d < head_dim; ++d) oh[d] += p * values[j][d];
+    }
+    rope_.rotate(oh + head_dim - rope_dim, position, /*inverse=*/true);
+  }
+}
+
+}  // namespace lightseek

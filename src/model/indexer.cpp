@@ -1,0 +1,62 @@
+#include "model/indexer.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "kernels/linear.h"
+#include "kernels/norm.h"
+#include "kernels/quantize.h"
+
+namespace lightseek {
+
+Indexer::Indexer(const ModelConfig& config, const IndexerWeights& weights, int ratio, const RopeTable& rope,
+                 NumericsOptions numerics)
+    : heads_(config.index_n_heads),
+      dim_(config.index_head_dim),
+      top_k_(config.index_topk),
+      rope_dim_(config.rope_head_dim),
+      rope_(rope),
+      numerics_(numerics),
+      wq_b_(weights.wq_b),
+      weights_proj_(weights.weights_proj),
+      compressor_(config, weights.compressor, ratio, config.index_head_dim, Compressor::Output::IndexKey, rope,
+                  numerics) {}
+
+void Indexer::project(const float* cq, const float* a, int64_t tokens, int64_t start, float* q, float* w) const {
+  LinearOptions quantized;
+  quantized.quantize_activations = numerics_.quantize_activations();
+  linear(wq_b_, cq, tokens, q, quantized);
+  for (int64_t t = 0; t < tokens; ++t) {
+    for (int64_t h = 0; h < heads_; ++h) {
+      float* head = q + (t * heads_ + h) * dim_;
+      rope_.rotate(head + dim_ - rope_dim_, start + t);
+      if (numerics_.kv_roundtrip()) {
+        hadamard_transform(head, dim_);
+        fp4_roundtrip_blocks(head, dim_, 32);
+      }
+    }
+  }
+  linear(weights_proj_, a, tokens, w);
+  const float scale = 1.0f / std::sqrt(static_cast<float>(dim_)) / std::sqrt(static_cast<float>(heads_));
+  for (int64_t i = 0; i < tokens * heads_; ++i) w[i] *= scale;
+}
+
+void Indexer::select(const float* q, const float* w, const AttentionState& state, std::vector<int64_t>& chosen) const {
+  const int64_t keys = state.index_key_count();
+  std::vector<float> scores(static_cast<size_t>(keys));
+  for (int64_t s = 0; s < keys; ++s) {
+    const float* key = state.index_keys.data() + s * dim_;
+    float score = 0.0f;
+    for (int64_t h = 0; h < heads_; ++h) score += w[h] * std::max(0.0f, dot(q + h * dim_, key, dim_));
+    scores[s] = score;
+  }
+  chosen.resize(static_cast<size_t>(keys));
+  for (int64_t s = 0; s < keys; ++s) chosen[s] = s;
+  const int64_t k = std::min(top_k_, keys);
+  std::nth_element(chosen.begin(), chosen.begin() + k, chosen.end(), [&](int64_t x, int64_t y) {
+    return scores[x] > scores[y] || (scores[x] == scores[y] && x < y);
+  });
+  chosen.resize(static_cast<size_t>(k));
+}
+
+}  // namespace lightseek

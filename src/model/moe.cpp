@@ -1,0 +1,110 @@
+#include "model/moe.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <numeric>
+
+#include "kernels/linear.h"
+#include "model/hyper_connections.h"
+
+namespace lightseek {
+
+Moe::Moe(const ModelConfig& config, const MoeWeights& weights, bool hash_routed, NumericsOptions numerics)
+    : config_(config),
+      weights_(weights),
+      hash_routed_(hash_routed),
+      numerics_(numerics),
+      bias_(hash_routed ? std::vector<float>() : to_f32_vector(weights.gate_bias)),
+      limit_(static_cast<float>(config.swiglu_limit)) {}
+
+namespace {
+
+float softplus(float x) { return x > 20.0f ? x : std::log1p(std::exp(x)); }
+
+int64_t token_table_entry(const TensorView& table, int64_t index) {
+  if (table.dtype == DType::I32) {
+    int32_t value;
+    std::memcpy(&value, table.data + index * 4, 4);
+    return value;
+  }
+  int64_t value;
+  std::memcpy(&value, table.data + index * 8, 8);
+  return value;
+}
+
+}  // namespace
+
+void Moe::add_expert(const ExpertWeights& expert, const float* x, int64_t rows, const float* routing_weight,
+                     float* out) const {
+  const int64_t dim = config_.hidden_size, inter = config_.moe_intermediate_size;
+  LinearOptions quantized;
+  quantized.quantize_activations = numerics_.quantize_activations();
+  std::vector<float> gate(static_cast<size_t>(rows * inter)), up(gate.size()), down(static_cast<size_t>(rows * dim));
+  linear(expert.w1, x, rows, gate.data(), quantized);
+  linear(expert.w3, x, rows, up.data(), quantized);
+  for (int64_t i = 0; i < rows * inter; ++i) {
+    // §7.2: the up projection is clamped on both sides, the gate from above only.
+    float g = gate[i], u = up[i];
+    if (limit_ > 0.0f) {
+      u = std::clamp(u, -limit_, limit_);
+      g = std::min(g, limit_);
+    }
+    const float silu = g / (1.0f + std::exp(-g));
+    gate[i] = silu * u * (routing_weight ? routing_weight[i / inter] : 1.0f);
+  }
+  linear(expert.w2, gate.data(), rows, down.data(), quantized);
+  for (int64_t i = 0; i < rows * dim; ++i) out[i] += down[i];
+}
+
+void Moe::forward(const float* f, int64_t rows, const int32_t* token_ids, float* out) const {
+  const ModelConfig& c = config_;
+  const int64_t experts = c.n_routed_experts, top_k = c.num_experts_per_tok, dim = c.hidden_size;
+  std::vector<float> scores(static_cast<size_t>(rows * experts));
+  linear(weights_.gate, f, rows, scores.data());
+  std::fill(out, out + rows * dim, 0.0f);
+
+  // Route every row, then run each expert once over the rows that chose it.
+  std::vector<std::vector<int64_t>> rows_of(static_cast<size_t>(experts));
+  std::vector<std::vector<float>> weights_of(static_cast<size_t>(experts));
+  std::vector<int64_t> order(static_cast<size_t>(experts));
+  std::vector<int64_t> chosen(static_cast<size_t>(top_k));
+  for (int64_t r = 0; r < rows; ++r) {
+    float* sigma = scores.data() + r * experts;
+    for (int64_t e = 0; e < experts; ++e) sigma[e] = std::sqrt(softplus(sigma[e]));
+    if (hash_routed_) {
+      for (int64_t k = 0; k < top_k; ++k) chosen[k] = token_table_entry(weights_.tid2eid, token_ids[r] * top_k + k);
+    } else {  // the bias steers the choice but not the weights
+      std::iota(order.begin(), order.end(), 0);
+      std::partial_sort(order.begin(), order.begin() + top_k, order.end(), [&](int64_t a, int64_t b) {
+        const float sa = sigma[a] + bias_[a], sb = sigma[b] + bias_[b];
+        return sa > sb || (sa == sb && a < b);
+      });
+      std::copy(order.begin(), order.begin() + top_k, chosen.begin());
+    }
+    float total = 0.0f;
+    for (int64_t k = 0; k < top_k; ++k) total += sigma[chosen[k]];
+    for (int64_t k = 0; k < top_k; ++k) {
+      rows_of[chosen[k]].push_back(r);
+      weights_of[chosen[k]].push_back(sigma[chosen[k]] / total * static_cast<float>(c.routed_scaling_factor));
+    }
+  }
+
+  std::vector<float> gathered, partial;
+  for (int64_t e = 0; e < experts; ++e) {
+    const auto& selected_rows = rows_of[e];
+    if (selected_rows.empty()) continue;
+    const int64_t n = static_cast<int64_t>(selected_rows.size());
+    gathered.resize(static_cast<size_t>(n * dim));
+    partial.assign(static_cast<size_t>(n * dim), 0.0f);
+    for (int64_t i = 0; i < n; ++i) std::copy(f + selected_rows[i] * dim, f + (selected_rows[i] + 1) * dim, gathered.begin() + i * dim);
+    add_expert(weights_.experts[e], gathered.data(), n, weights_of[e].data(), partial.data());
+    for (int64_t i = 0; i < n; ++i) {
+      float* destination = out + selected_rows[i] * dim;
+      for (int64_t d = 0; d < dim; ++d) destination[d] += partial[i * dim + d];
+    }
+  }
+  add_expert(weights_.shared, f, rows, nullptr, out);
+}
+
+}  // namespace lightseek
