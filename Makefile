@@ -3,7 +3,7 @@
 
 JOBS ?= $(shell nproc)
 LIGHTSEEK := build/release/src/lightseek
-DEMO_MODEL := models/tiny
+DEMO_MODEL := tests/fixtures/v4-oracle/tiny_native
 FUZZ_SECONDS ?= 30
 
 .PHONY: all deps release debug asan fuzz run test test-release test-asan test-fuzz bench clean
@@ -29,10 +29,11 @@ fuzz: deps
 	@cmake --preset fuzz >/dev/null
 	@cmake --build --preset fuzz -j $(JOBS) --target fuzz_safetensors_header
 
-# The main job on a built-in small model: generate the tiny V4 checkpoint and inspect it.
+# The main job on the built-in small model (the tiny V4 checkpoint in the release's FP8/FP4
+# formats): describe it, then reproduce its reference logits in DeepSeek's numerics.
 run: release
-	@test -f $(DEMO_MODEL)/config.json || $(LIGHTSEEK) gen-model --preset tiny -o $(DEMO_MODEL)
 	$(LIGHTSEEK) inspect -m $(DEMO_MODEL)
+	$(LIGHTSEEK) verify -m $(DEMO_MODEL) --expected $(DEMO_MODEL)/expected_qat_act.safetensors --numerics reference
 
 test-release: release
 	ctest --preset release -j $(JOBS)

@@ -131,8 +131,14 @@ std::vector<CaseResult> verify_expectations(const std::filesystem::path& model_d
   const Checkpoint expected = Checkpoint::open(expected_file);
   const int64_t vocab = config.vocab_size;
 
+  const std::vector<CaseSpec> specs = read_case_specs(expected_file, expected);
+  for (const std::string& wanted : options.only_cases) {
+    if (std::none_of(specs.begin(), specs.end(), [&](const CaseSpec& spec) { return spec.name == wanted; })) {
+      fail(expected_file.string(), ": no case named '", wanted, "'");
+    }
+  }
   std::vector<CaseResult> results;
-  for (const CaseSpec& spec : read_case_specs(expected_file, expected)) {
+  for (const CaseSpec& spec : specs) {
     if (!options.only_cases.empty() &&
         std::find(options.only_cases.begin(), options.only_cases.end(), spec.name) == options.only_cases.end()) {
       continue;

@@ -128,5 +128,47 @@ TEST_F(Cli, GenModelRejectsBadArguments) {
   EXPECT_THAT(precision.output, HasSubstr("--precision must be native, bf16 or f32"));
 }
 
+TEST_F(Cli, VerifyRunsEveryCaseAndEndsWithTheCounts) {
+  const auto dir = oracle_dir("tiny_native");
+  const auto result =
+      run_lightseek("verify -m " + dir.string() + " --expected " + (dir / "expected_qat_act.safetensors").string() +
+                    " --numerics reference");
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("prefill 29 + 19 steps"));
+  EXPECT_THAT(result.output, HasSubstr("chunks 13,10,1,1,7,32"));
+  EXPECT_THAT(result.output, HasSubstr("mtp_logits"));
+  EXPECT_TRUE(result.output.ends_with("\n5 passed, 0 failed\n")) << result.output;
+}
+
+TEST_F(Cli, VerifyFailsWhenTheToleranceIsNotMet) {
+  const auto dir = oracle_dir("tiny");
+  const auto result = run_lightseek("verify -m " + dir.string() + " --expected " +
+                                    (dir / "expected.safetensors").string() + " --case short --atol 1e-9");
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_THAT(result.output, HasSubstr("FAIL"));
+  EXPECT_THAT(result.output, HasSubstr("0 passed, 1 failed"));
+}
+
+TEST_F(Cli, LogitsPrintsTheTopTokensOfTheLastPosition) {
+  // The "short" case of tiny: ids from its expectation file, whose last row peaks at token 860 (3.18633).
+  const auto dir = oracle_dir("tiny");
+  const auto result = run_lightseek("logits -m " + dir.string() + " --prompt-ids 573,588,950 --top 3");
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("position 2, top 3 of 1280"));
+  EXPECT_THAT(result.output, HasSubstr("     1     860    3.18633"));
+}
+
+TEST_F(Cli, LogitsRejectsBadIds) {
+  const auto dir = oracle_dir("tiny").string();
+  auto result = run_lightseek("logits -m " + dir + " --prompt-ids 1,x,3");
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_THAT(result.output, HasSubstr("'x' is not a token id"));
+  result = run_lightseek("logits -m " + dir + " --prompt-ids 1,99999");
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_THAT(result.output, HasSubstr("outside the vocabulary"));
+  result = run_lightseek("logits -m " + dir + " --prompt-ids ''");
+  EXPECT_EQ(result.exit_code, 1);
+}
+
 }  // namespace
 }  // namespace lightseek
