@@ -41,13 +41,16 @@ test-release: release
 test-asan: asan
 	ctest --preset asan -j $(JOBS)
 
+# New inputs go to build/fuzz/corpus, never into the committed seeds; the log keeps CI output short.
 test-fuzz: fuzz
 	@mkdir -p build/fuzz/corpus
-	build/fuzz/fuzz/fuzz_safetensors_header -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-	  build/fuzz/corpus fuzz/corpus
+	@build/fuzz/fuzz/fuzz_safetensors_header -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	  build/fuzz/corpus fuzz/corpus > build/fuzz/fuzz.log 2>&1 \
+	  || { tail -40 build/fuzz/fuzz.log; echo "fuzzing found a problem: build/fuzz/fuzz.log"; exit 1; }
+	@grep -E "^(Done|stat::new_units_added)" build/fuzz/fuzz.log | sed 's/^/fuzz: /'
 
-# The full suite: unit tests in release and under ASan+UBSan, then a short fuzzing run.
-test: test-release test-asan test-fuzz
+# The full suite: a short fuzzing run, then the unit tests in release and under ASan+UBSan.
+test: test-fuzz test-release test-asan
 
 bench: release
 	build/release/bench/lightseek_bench
