@@ -29,11 +29,12 @@ fuzz: deps
 	@cmake --preset fuzz >/dev/null
 	@cmake --build --preset fuzz -j $(JOBS) --target fuzz_safetensors_header
 
-# The main job on the built-in small model (the tiny V4 checkpoint in the release's FP8/FP4
-# formats): describe it, then reproduce its reference logits in DeepSeek's numerics.
+# The main job on built-in small models: reproduce the reference logits of the tiny V4 checkpoint
+# in the release's FP8/FP4 formats, then the whole text path (encoder, tokenizer, forward pass,
+# sampler, streaming parser) on the built-in model with DeepSeek's tokenizer and random weights.
 run: release
-	$(LIGHTSEEK) inspect -m $(DEMO_MODEL)
 	$(LIGHTSEEK) verify -m $(DEMO_MODEL) --expected $(DEMO_MODEL)/expected_qat_act.safetensors --numerics reference
+	$(LIGHTSEEK) run -p "Hello! Who are you?" --thinking -n 40 --seed 1
 
 test-release: release
 	ctest --preset release -j $(JOBS)
@@ -55,6 +56,7 @@ test: test-fuzz test-release test-asan
 bench: release
 	build/release/bench/lightseek_bench
 	scripts/bench-load.sh
+	bench/tokenizer_bench.sh
 
 clean:
 	rm -rf build

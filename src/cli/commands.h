@@ -12,5 +12,10 @@ void register_inspect(CLI::App& app);
 void register_gen_model(CLI::App& app);
 void register_verify(CLI::App& app);
 void register_logits(CLI::App& app);
+void register_tokenize(CLI::App& app);
+void register_detokenize(CLI::App& app);
+void register_render(CLI::App& app);
+void register_run(CLI::App& app);
+void register_chat(CLI::App& app);
 
 }  // namespace lightseek::cli

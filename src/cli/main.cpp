@@ -14,6 +14,11 @@ int main(int argc, char** argv) {
   lightseek::cli::register_gen_model(app);
   lightseek::cli::register_verify(app);
   lightseek::cli::register_logits(app);
+  lightseek::cli::register_tokenize(app);
+  lightseek::cli::register_detokenize(app);
+  lightseek::cli::register_render(app);
+  lightseek::cli::register_run(app);
+  lightseek::cli::register_chat(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

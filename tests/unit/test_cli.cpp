@@ -10,32 +10,13 @@
 #include <string>
 #include <sys/wait.h>
 
+#include "cli_runner.h"
 #include "test_paths.h"
 
 namespace lightseek {
 namespace {
 
 using ::testing::HasSubstr;
-
-struct CommandResult {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
-
-CommandResult run_lightseek(const std::string& arguments) {
-  const char* binary = std::getenv("LIGHTSEEK_BIN");
-  if (!binary) return {};
-  const std::string command = std::string(binary) + " " + arguments + " 2>&1";
-  CommandResult result;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return result;
-  char buffer[4096];
-  size_t n;
-  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) result.output.append(buffer, n);
-  const int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
 
 class Cli : public ::testing::Test {
  protected:

@@ -1,0 +1,35 @@
+// Runs the `lightseek` binary (path in LIGHTSEEK_BIN, set by CTest) and captures its output.
+#pragma once
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <sys/wait.h>
+
+namespace lightseek {
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+inline bool have_lightseek_binary() { return std::getenv("LIGHTSEEK_BIN") != nullptr; }
+
+// `arguments` is passed through the shell; `environment` (e.g. "LIGHTSEEK_CACHE=/tmp/x") is
+// put in front of the command.
+inline CommandResult run_lightseek(const std::string& arguments, const std::string& environment = "") {
+  const char* binary = std::getenv("LIGHTSEEK_BIN");
+  if (!binary) return {};
+  const std::string command = environment + " " + std::string(binary) + " " + arguments + " 2>&1";
+  CommandResult result;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) return result;
+  char buffer[4096];
+  size_t n;
+  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) result.output.append(buffer, n);
+  const int status = pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+}  // namespace lightseek
