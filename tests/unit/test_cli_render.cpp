@@ -1,7 +1,6 @@
 // End-to-end checks of `lightseek render` (binary path in LIGHTSEEK_BIN, set by CTest).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -10,6 +9,7 @@
 #include <iterator>
 #include <string>
 
+#include "cli_runner.h"
 #include "test_paths.h"
 #include "text/tokenizer.h"
 
@@ -17,26 +17,6 @@ namespace lightseek {
 namespace {
 
 using ::testing::HasSubstr;
-
-struct RenderResult {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
-
-RenderResult run_lightseek(const std::string& arguments) {
-  const char* binary = std::getenv("LIGHTSEEK_BIN");
-  if (!binary) return {};
-  const std::string command = std::string(binary) + " " + arguments + " 2>&1";
-  RenderResult result;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return result;
-  char buffer[4096];
-  size_t n;
-  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) result.output.append(buffer, n);
-  const int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
 
 std::string golden(const std::string& name) { return (fixture_dir() / "v4-encoding" / "tests" / name).string(); }
 
