@@ -86,8 +86,26 @@ const TensorView& require(const Checkpoint& file, const std::string& name, DType
   return *tensor;
 }
 
+// KL(softmax(p) ‖ softmax(q)) of two logit rows, in double.
+double kl_divergence(const float* p_logits, const float* q_logits, int64_t vocab) {
+  auto log_normalizer = [vocab](const float* logits) {
+    double max = -INFINITY;
+    for (int64_t v = 0; v < vocab; ++v) max = std::max(max, static_cast<double>(logits[v]));
+    double sum = 0.0;
+    for (int64_t v = 0; v < vocab; ++v) sum += std::exp(logits[v] - max);
+    return max + std::log(sum);
+  };
+  const double p_norm = log_normalizer(p_logits), q_norm = log_normalizer(q_logits);
+  double kl = 0.0;
+  for (int64_t v = 0; v < vocab; ++v) {
+    const double log_p = p_logits[v] - p_norm, log_q = q_logits[v] - q_norm;
+    kl += std::exp(log_p) * (log_p - log_q);
+  }
+  return std::max(0.0, kl);
+}
+
 Comparison compare(const std::string& what, const TensorView& expected, const std::vector<float>& actual,
-                   int64_t vocab, double atol) {
+                   int64_t vocab, const VerifyOptions& options) {
   Comparison result;
   result.what = what;
   if (expected.rank() != 2 || expected.shape[1] != vocab ||
@@ -109,9 +127,16 @@ Comparison compare(const std::string& what, const TensorView& expected, const st
       if (got[v] > got[got_best]) got_best = v;
     }
     result.argmax_agree += want_best == got_best;
+    result.mean_kl += kl_divergence(want, got, vocab);
   }
   result.mean_abs = sum / static_cast<double>(result.rows * vocab);
-  result.passed = result.max_abs <= atol;
+  result.mean_kl /= static_cast<double>(std::max<int64_t>(1, result.rows));
+  if (options.max_mean_kl >= 0.0) {
+    result.passed = static_cast<double>(result.argmax_agree) >= options.min_top1 * static_cast<double>(result.rows) &&
+                    result.mean_kl <= options.max_mean_kl;
+  } else {
+    result.passed = result.max_abs <= options.atol;
+  }
   return result;
 }
 
@@ -171,7 +196,7 @@ std::vector<CaseResult> verify_expectations(const std::filesystem::path& model_d
       offset += chunk;
     }
     result.comparisons.push_back(
-        compare("logits", require(expected, spec.name + ".logits", DType::F32), logits, vocab, options.atol));
+        compare("logits", require(expected, spec.name + ".logits", DType::F32), logits, vocab, options));
 
     for (const bool zero_first : {false, true}) {
       const std::string key = spec.name + (zero_first ? ".mtp_logits_zero_pos0" : ".mtp_logits");
@@ -180,7 +205,7 @@ std::vector<CaseResult> verify_expectations(const std::filesystem::path& model_d
       std::vector<float> mtp_logits;
       model.forward_mtp(mtp_state, streams.data(), std::span<const int32_t>(ids).subspan(1), mtp_logits, zero_first);
       result.comparisons.push_back(compare(key.substr(spec.name.size() + 1), require(expected, key, DType::F32),
-                                           mtp_logits, vocab, options.atol));
+                                           mtp_logits, vocab, options));
     }
     if (report) report(result);
     results.push_back(std::move(result));
@@ -190,8 +215,8 @@ std::vector<CaseResult> verify_expectations(const std::filesystem::path& model_d
 
 std::string format_case_header() {
   char line[160];
-  std::snprintf(line, sizeof line, "%-10s %6s  %-22s %-22s %10s %10s %9s  %s", "case", "tokens", "run", "compared",
-                "max|d|", "mean|d|", "argmax", "result");
+  std::snprintf(line, sizeof line, "%-10s %6s  %-22s %-22s %10s %10s %9s %9s  %s", "case", "tokens", "run",
+                "compared", "max|d|", "mean|d|", "argmax", "mean KL", "result");
   return line;
 }
 
@@ -209,11 +234,11 @@ std::string format_case_result(const CaseResult& result) {
   std::string out;
   for (size_t i = 0; i < result.comparisons.size(); ++i) {
     const Comparison& c = result.comparisons[i];
-    char line[200];
-    std::snprintf(line, sizeof line, "%-10s %6s  %-22s %-22s %10.2e %10.2e %4lld/%-4lld  %s\n",
+    char line[220];
+    std::snprintf(line, sizeof line, "%-10s %6s  %-22s %-22s %10.2e %10.2e %4lld/%-4lld %9.2e  %s\n",
                   i == 0 ? result.name.c_str() : "", i == 0 ? std::to_string(result.tokens).c_str() : "",
                   i == 0 ? run.c_str() : "", c.what.c_str(), c.max_abs, c.mean_abs, (long long)c.argmax_agree,
-                  (long long)c.rows, c.passed ? "pass" : "FAIL");
+                  (long long)c.rows, c.mean_kl, c.passed ? "pass" : "FAIL");
     out += line;
   }
   return out;

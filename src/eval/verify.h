@@ -16,6 +16,11 @@ namespace lightseek {
 struct VerifyOptions {
   NumericsOptions numerics;
   double atol = 1e-4;
+  // Fast numerics are judged by the distributions, not the logits: a case passes when the
+  // top-1 token agrees on at least min_top1 of the rows and the mean KL(expected ‖ actual) is
+  // at most max_mean_kl. Off (negative) by default: every logit within atol.
+  double min_top1 = -1.0;
+  double max_mean_kl = -1.0;
   std::vector<std::string> only_cases;  // empty: every case
 };
 
@@ -25,6 +30,7 @@ struct Comparison {
   double max_abs = 0.0;
   double mean_abs = 0.0;
   int64_t argmax_agree = 0;
+  double mean_kl = 0.0;  // mean over rows of KL(softmax(expected) ‖ softmax(actual)), in nats
   bool passed = false;
 };
 

@@ -4,7 +4,10 @@
 #include <cmath>
 #include <limits>
 
-#include "kernels/linear.h"
+#include "model/linear_map.h"
+#include "core/stage_timer.h"
+#include "core/thread_pool.h"
+#include "kernels/vector_ops.h"
 #include "kernels/norm.h"
 #include "kernels/quantize.h"
 #include "model/hyper_connections.h"
@@ -34,19 +37,18 @@ void Attention::forward(const float* a, int64_t rows, const std::vector<Segment>
   const ModelConfig& c = config_;
   const int64_t heads = c.num_heads, head_dim = c.head_dim, rope_dim = c.rope_head_dim;
   const float eps = static_cast<float>(c.rms_norm_eps);
-  LinearOptions quantized;
-  quantized.quantize_activations = numerics_.quantize_activations();
 
+  StageSwitch stage(Stage::Projections);
   // §6.1 projections, for every row at once.
   std::vector<float> cq(static_cast<size_t>(rows * c.q_lora_rank));
-  linear(weights_.wq_a, a, rows, cq.data(), quantized);
+  apply_linear(numerics_, weights_.wq_a, a, rows, cq.data(), ActivationQuant::Allowed);
   for (int64_t r = 0; r < rows; ++r) {
     rms_norm(cq.data() + r * c.q_lora_rank, c.q_lora_rank, q_norm_.data(), eps, cq.data() + r * c.q_lora_rank);
   }
   std::vector<float> q(static_cast<size_t>(rows * heads * head_dim));
-  linear(weights_.wq_b, cq.data(), rows, q.data(), quantized);
+  apply_linear(numerics_, weights_.wq_b, cq.data(), rows, q.data(), ActivationQuant::Allowed);
   std::vector<float> kv(static_cast<size_t>(rows * head_dim));
-  linear(weights_.wkv, a, rows, kv.data(), quantized);
+  apply_linear(numerics_, weights_.wkv, a, rows, kv.data(), ActivationQuant::Allowed);
 
   std::vector<float> u, z, index_u, index_z, index_q, index_w;
   if (compressor_) {
@@ -69,12 +71,14 @@ void Attention::forward(const float* a, int64_t rows, const std::vector<Segment>
   for (const Segment& segment : segments) {
     AttentionState& state = *segment.state;
     if (indexer_) {
+      stage.to(Stage::Indexer);
       indexer_->project(cq.data() + segment.offset * c.q_lora_rank, a + segment.offset * c.hidden_size,
                         segment.tokens, segment.start,
                         index_q.data() + segment.offset * indexer_->heads() * indexer_->dim(),
                         index_w.data() + segment.offset * indexer_->heads());
     }
     for (int64_t i = 0; i < segment.tokens; ++i) {
+      stage.to(Stage::Attention);
       const int64_t row = segment.offset + i;
       const int64_t position = segment.start + i;
       float* qt = q.data() + row * heads * head_dim;
@@ -100,15 +104,18 @@ void Attention::forward(const float* a, int64_t rows, const std::vector<Segment>
                     index_z.data() + row * ic.vector_width(), position, entry.data())) {
           state.index_keys.insert(state.index_keys.end(), entry.begin(), entry.begin() + c.index_head_dim);
         }
+        stage.to(Stage::Indexer);
         indexer_->select(index_q.data() + row * indexer_->heads() * indexer_->dim(),
                          index_w.data() + row * indexer_->heads(), state, selected);
       } else if (compressor_) {
         for (int64_t e = 0; e < state.entry_count(); ++e) selected.push_back(e);
       }
+      stage.to(Stage::Attention);
       attend(qt, state, position, selected, o.data() + row * heads * head_dim);
     }
   }
 
+  stage.to(Stage::Projections);
   // §6.7 grouped low-rank output: each group of consecutive heads has its own wo_a slice.
   const int64_t groups = c.o_groups, rank = c.o_lora_rank, group_width = heads / groups * head_dim;
   std::vector<float> group_input(static_cast<size_t>(rows * group_width));
@@ -119,13 +126,13 @@ void Attention::forward(const float* a, int64_t rows, const std::vector<Segment>
       const float* source = o.data() + r * heads * head_dim + g * group_width;
       std::copy(source, source + group_width, group_input.begin() + r * group_width);
     }
-    linear_rows(weights_.wo_a, g * rank, rank, group_input.data(), rows, group_output.data());
+    apply_linear_rows(numerics_, weights_.wo_a, g * rank, rank, group_input.data(), rows, group_output.data());
     for (int64_t r = 0; r < rows; ++r) {
       std::copy(group_output.begin() + r * rank, group_output.begin() + (r + 1) * rank,
                 low_rank.begin() + r * groups * rank + g * rank);
     }
   }
-  linear(weights_.wo_b, low_rank.data(), rows, out, quantized);
+  apply_linear(numerics_, weights_.wo_b, low_rank.data(), rows, out, ActivationQuant::Allowed);
 }
 
 // §6.6: softmax over the window and the selected compressed entries, with the per-head sink
@@ -139,6 +146,24 @@ void Attention::attend(const float* q, const AttentionState& state, int64_t posi
   for (int64_t e : selected) values.push_back(state.entries.data() + e * head_dim);
 
   const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
+  if (numerics_.fast_kernels()) {
+    const VectorOps& ops = vector_ops();
+    kernel_pool().parallel_for(heads, 1, [&](int64_t head_begin, int64_t head_end, int) {
+      std::vector<float> logits(values.size());
+      for (int64_t h = head_begin; h < head_end; ++h) {
+        const float* qh = q + h * head_dim;
+        float max = -std::numeric_limits<float>::infinity();
+        for (size_t j = 0; j < values.size(); ++j) max = std::max(max, logits[j] = ops.dot(qh, values[j], head_dim) * scale);
+        float denominator = std::exp(sink_[h] - max);
+        for (float& logit : logits) denominator += (logit = std::exp(logit - max));
+        float* oh = out + h * head_dim;
+        std::fill(oh, oh + head_dim, 0.0f);
+        for (size_t j = 0; j < values.size(); ++j) ops.axpy(logits[j] / denominator, values[j], oh, head_dim);
+        rope_.rotate(oh + head_dim - rope_dim, position, /*inverse=*/true);
+      }
+    });
+    return;
+  }
   std::vector<float> logits(values.size());
   for (int64_t h = 0; h < heads; ++h) {
     const float* qh = q + h * head_dim;

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <limits>
 
-#include "kernels/linear.h"
+#include "model/linear_map.h"
 #include "kernels/norm.h"
 #include "kernels/quantize.h"
 #include "model/hyper_connections.h"
@@ -26,8 +26,8 @@ Compressor::Compressor(const ModelConfig& config, const CompressorWeights& weigh
       norm_(to_f32_vector(weights.norm)) {}
 
 void Compressor::project(const float* a, int64_t tokens, float* u, float* z) const {
-  linear(wkv_, a, tokens, u);
-  linear(wgate_, a, tokens, z);
+  apply_linear(numerics_, wkv_, a, tokens, u);
+  apply_linear(numerics_, wgate_, a, tokens, z);
 }
 
 bool Compressor::step(CompressorState& state, const float* u, const float* z, int64_t position, float* entry) const {

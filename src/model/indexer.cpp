@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cmath>
 
-#include "kernels/linear.h"
+#include "model/linear_map.h"
+#include "core/thread_pool.h"
 #include "kernels/norm.h"
+#include "kernels/vector_ops.h"
 #include "kernels/quantize.h"
 
 namespace lightseek {
@@ -23,9 +25,7 @@ Indexer::Indexer(const ModelConfig& config, const IndexerWeights& weights, int r
                   numerics) {}
 
 void Indexer::project(const float* cq, const float* a, int64_t tokens, int64_t start, float* q, float* w) const {
-  LinearOptions quantized;
-  quantized.quantize_activations = numerics_.quantize_activations();
-  linear(wq_b_, cq, tokens, q, quantized);
+  apply_linear(numerics_, wq_b_, cq, tokens, q, ActivationQuant::Allowed);
   for (int64_t t = 0; t < tokens; ++t) {
     for (int64_t h = 0; h < heads_; ++h) {
       float* head = q + (t * heads_ + h) * dim_;
@@ -36,7 +36,7 @@ void Indexer::project(const float* cq, const float* a, int64_t tokens, int64_t s
       }
     }
   }
-  linear(weights_proj_, a, tokens, w);
+  apply_linear(numerics_, weights_proj_, a, tokens, w);
   const float scale = 1.0f / std::sqrt(static_cast<float>(dim_)) / std::sqrt(static_cast<float>(heads_));
   for (int64_t i = 0; i < tokens * heads_; ++i) w[i] *= scale;
 }
@@ -44,11 +44,23 @@ void Indexer::project(const float* cq, const float* a, int64_t tokens, int64_t s
 void Indexer::select(const float* q, const float* w, const AttentionState& state, std::vector<int64_t>& chosen) const {
   const int64_t keys = state.index_key_count();
   std::vector<float> scores(static_cast<size_t>(keys));
-  for (int64_t s = 0; s < keys; ++s) {
-    const float* key = state.index_keys.data() + s * dim_;
-    float score = 0.0f;
-    for (int64_t h = 0; h < heads_; ++h) score += w[h] * std::max(0.0f, dot(q + h * dim_, key, dim_));
-    scores[s] = score;
+  if (numerics_.fast_kernels()) {
+    const VectorOps& ops = vector_ops();
+    kernel_pool().parallel_for(keys, 64, [&](int64_t begin, int64_t end, int) {
+      for (int64_t s = begin; s < end; ++s) {
+        const float* key = state.index_keys.data() + s * dim_;
+        float score = 0.0f;
+        for (int64_t h = 0; h < heads_; ++h) score += w[h] * std::max(0.0f, ops.dot(q + h * dim_, key, dim_));
+        scores[s] = score;
+      }
+    });
+  } else {
+    for (int64_t s = 0; s < keys; ++s) {
+      const float* key = state.index_keys.data() + s * dim_;
+      float score = 0.0f;
+      for (int64_t h = 0; h < heads_; ++h) score += w[h] * std::max(0.0f, dot(q + h * dim_, key, dim_));
+      scores[s] = score;
+    }
   }
   chosen.resize(static_cast<size_t>(keys));
   for (int64_t s = 0; s < keys; ++s) chosen[s] = s;

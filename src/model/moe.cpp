@@ -5,7 +5,7 @@
 #include <cstring>
 #include <numeric>
 
-#include "kernels/linear.h"
+#include "model/linear_map.h"
 #include "model/hyper_connections.h"
 
 namespace lightseek {
@@ -38,11 +38,9 @@ int64_t token_table_entry(const TensorView& table, int64_t index) {
 void Moe::add_expert(const ExpertWeights& expert, const float* x, int64_t rows, const float* routing_weight,
                      float* out) const {
   const int64_t dim = config_.hidden_size, inter = config_.moe_intermediate_size;
-  LinearOptions quantized;
-  quantized.quantize_activations = numerics_.quantize_activations();
   std::vector<float> gate(static_cast<size_t>(rows * inter)), up(gate.size()), down(static_cast<size_t>(rows * dim));
-  linear(expert.w1, x, rows, gate.data(), quantized);
-  linear(expert.w3, x, rows, up.data(), quantized);
+  apply_linear(numerics_, expert.w1, x, rows, gate.data(), ActivationQuant::Allowed);
+  apply_linear(numerics_, expert.w3, x, rows, up.data(), ActivationQuant::Allowed);
   for (int64_t i = 0; i < rows * inter; ++i) {
     // §7.2: the up projection is clamped on both sides, the gate from above only.
     float g = gate[i], u = up[i];
@@ -53,7 +51,7 @@ void Moe::add_expert(const ExpertWeights& expert, const float* x, int64_t rows, 
     const float silu = g / (1.0f + std::exp(-g));
     gate[i] = silu * u * (routing_weight ? routing_weight[i / inter] : 1.0f);
   }
-  linear(expert.w2, gate.data(), rows, down.data(), quantized);
+  apply_linear(numerics_, expert.w2, gate.data(), rows, down.data(), ActivationQuant::Allowed);
   for (int64_t i = 0; i < rows * dim; ++i) out[i] += down[i];
 }
 
@@ -61,7 +59,7 @@ void Moe::forward(const float* f, int64_t rows, const int32_t* token_ids, float*
   const ModelConfig& c = config_;
   const int64_t experts = c.n_routed_experts, top_k = c.num_experts_per_tok, dim = c.hidden_size;
   std::vector<float> scores(static_cast<size_t>(rows * experts));
-  linear(weights_.gate, f, rows, scores.data());
+  apply_linear(numerics_, weights_.gate, f, rows, scores.data());
   std::fill(out, out + rows * dim, 0.0f);
 
   // Route every row, then run each expert once over the rows that chose it.

@@ -5,6 +5,7 @@ namespace lightseek {
 std::optional<Numerics> parse_numerics(std::string_view name) {
   if (name == "exact") return Numerics::Exact;
   if (name == "reference") return Numerics::Reference;
+  if (name == "fast") return Numerics::Fast;
   return std::nullopt;
 }
 

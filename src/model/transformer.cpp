@@ -3,8 +3,9 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "core/stage_timer.h"
 #include "kernels/dequantize.h"
-#include "kernels/linear.h"
+#include "model/linear_map.h"
 #include "kernels/norm.h"
 
 namespace lightseek {
@@ -29,7 +30,10 @@ void Block::forward(float* streams, int64_t rows, const std::vector<Segment>& se
 
   hc_ffn_.collapse(streams, rows, x.data());
   for (int64_t r = 0; r < rows; ++r) rms_norm(x.data() + r * dim, dim, ffn_norm_.data(), eps, x.data() + r * dim);
-  moe_.forward(x.data(), rows, token_ids, y.data());
+  {
+    ScopedStage stage(Stage::Experts);
+    moe_.forward(x.data(), rows, token_ids, y.data());
+  }
   hc_ffn_.expand(y.data(), rows, streams);
 }
 
@@ -82,13 +86,14 @@ void Transformer::embed(std::span<const int32_t> tokens, float* out) const {
 
 void Transformer::head(const HyperConnectionHead& hc_head, const std::vector<float>& norm, const float* streams,
                        int64_t rows, float* logits) const {
+  ScopedStage stage(Stage::Head);
   const int64_t dim = config_.hidden_size;
   std::vector<float> y(static_cast<size_t>(rows * dim));
   hc_head.collapse(streams, rows, y.data());
   for (int64_t r = 0; r < rows; ++r) {
     rms_norm(y.data() + r * dim, dim, norm.data(), static_cast<float>(config_.rms_norm_eps), y.data() + r * dim);
   }
-  linear(weights_.head, y.data(), rows, logits);
+  apply_linear(numerics_, weights_.head, y.data(), rows, logits);
 }
 
 void Transformer::forward(std::vector<SequenceInput>& batch) {
@@ -119,14 +124,34 @@ void Transformer::forward(std::vector<SequenceInput>& batch) {
     }
     blocks_[l]->forward(streams.data(), rows, segments, token_ids.data());
   }
-  std::vector<float> all_logits(static_cast<size_t>(rows * config_.vocab_size));
-  head(hc_head_, norm_, streams.data(), rows, all_logits.data());
-  int64_t offset = 0;
+  // The head runs on the rows whose logits someone asked for.
+  std::vector<int64_t> head_rows;
+  {
+    int64_t offset = 0;
+    for (const SequenceInput& input : batch) {
+      const int64_t count = static_cast<int64_t>(input.tokens.size());
+      if (input.logits) {
+        for (int64_t r = input.last_logits_only ? count - 1 : 0; r < count; ++r) head_rows.push_back(offset + r);
+      }
+      offset += count;
+    }
+  }
+  const int64_t head_count = static_cast<int64_t>(head_rows.size());
+  std::vector<float> head_streams(static_cast<size_t>(head_count * n * dim));
+  for (int64_t i = 0; i < head_count; ++i) {
+    std::copy(streams.begin() + head_rows[i] * n * dim, streams.begin() + (head_rows[i] + 1) * n * dim,
+              head_streams.begin() + i * n * dim);
+  }
+  std::vector<float> all_logits(static_cast<size_t>(head_count * config_.vocab_size));
+  if (head_count > 0) head(hc_head_, norm_, head_streams.data(), head_count, all_logits.data());
+  int64_t offset = 0, head_offset = 0;
   for (SequenceInput& input : batch) {
     const int64_t count = static_cast<int64_t>(input.tokens.size());
     if (input.logits) {
-      input.logits->assign(all_logits.begin() + offset * config_.vocab_size,
-                           all_logits.begin() + (offset + count) * config_.vocab_size);
+      const int64_t logit_rows = input.last_logits_only ? 1 : count;
+      input.logits->assign(all_logits.begin() + head_offset * config_.vocab_size,
+                           all_logits.begin() + (head_offset + logit_rows) * config_.vocab_size);
+      head_offset += logit_rows;
     }
     if (input.final_streams) {
       input.final_streams->assign(streams.begin() + offset * n * dim, streams.begin() + (offset + count) * n * dim);
@@ -150,20 +175,18 @@ void Transformer::forward_mtp(SequenceState& state, const float* final_streams, 
   const int64_t dim = config_.hidden_size, n = config_.hc_mult;
   const int64_t rows = static_cast<int64_t>(next_tokens.size());
   const float eps = static_cast<float>(config_.rms_norm_eps);
-  LinearOptions quantized;
-  quantized.quantize_activations = numerics_.quantize_activations();
 
   std::vector<float> e(static_cast<size_t>(rows * dim));
   embed(next_tokens, e.data());
   if (zero_first_embedding && state.length == 0) std::fill(e.begin(), e.begin() + dim, 0.0f);
   for (int64_t r = 0; r < rows; ++r) rms_norm(e.data() + r * dim, dim, mtp_enorm_.data(), eps, e.data() + r * dim);
   std::vector<float> projected_e(e.size());
-  linear(mtp.e_proj, e.data(), rows, projected_e.data(), quantized);
+  apply_linear(numerics_, mtp.e_proj, e.data(), rows, projected_e.data(), ActivationQuant::Allowed);
 
   std::vector<float> h(static_cast<size_t>(rows * n * dim));
   for (int64_t i = 0; i < rows * n; ++i) rms_norm(final_streams + i * dim, dim, mtp_hnorm_.data(), eps, h.data() + i * dim);
   std::vector<float> streams(h.size());
-  linear(mtp.h_proj, h.data(), rows * n, streams.data(), quantized);
+  apply_linear(numerics_, mtp.h_proj, h.data(), rows * n, streams.data(), ActivationQuant::Allowed);
   for (int64_t r = 0; r < rows; ++r) {
     for (int64_t j = 0; j < n; ++j) {
       float* stream = streams.data() + (r * n + j) * dim;

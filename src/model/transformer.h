@@ -39,8 +39,10 @@ class Block {
 struct SequenceInput {
   SequenceState* state = nullptr;
   std::span<const int32_t> tokens;
-  std::vector<float>* logits = nullptr;         // resized to [tokens, vocab]
+  std::vector<float>* logits = nullptr;         // resized to [tokens, vocab] (or [1, vocab], below)
   std::vector<float>* final_streams = nullptr;  // optional: [tokens, hc_mult, D] before the head (MTP input)
+  // Prefill only needs the next token's distribution: skip the LM head for the other rows.
+  bool last_logits_only = false;
 };
 
 class Transformer {

@@ -1,0 +1,114 @@
+#include "core/thread_pool.h"
+
+#include <sched.h>
+
+#include <algorithm>
+#include <memory>
+
+#include "core/error.h"
+
+namespace lightseek {
+
+namespace {
+// How long an idle worker polls before it sleeps: long enough to catch the next region of a
+// decode step, short enough not to burn a core between requests.
+constexpr int kSpinIterations = 1 << 14;
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+thread_local bool inside_pool_body = false;
+}  // namespace
+
+ThreadPool::ThreadPool(int threads) {
+  if (threads < 1) fail("thread count must be at least 1, got ", threads);
+  for (int i = 1; i < threads; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
+}
+
+ThreadPool::~ThreadPool() {
+  stopping_.store(true);
+  generation_.fetch_add(1);
+  generation_.notify_all();
+  for (std::thread& worker : workers_) worker.join();
+}
+
+void ThreadPool::run_part(int part) {
+  const int64_t begin = std::min(count_, part * chunk_);
+  const int64_t end = part == parts_ - 1 ? count_ : std::min(count_, begin + chunk_);
+  if (begin < end) {
+    inside_pool_body = true;
+    (*body_)(begin, end, part);
+    inside_pool_body = false;
+  }
+}
+
+void ThreadPool::worker_loop(int index) {
+  uint64_t seen = 0;
+  for (;;) {
+    uint64_t now = generation_.load(std::memory_order_acquire);
+    for (int spin = 0; now == seen && spin < kSpinIterations; ++spin) {
+      cpu_relax();
+      now = generation_.load(std::memory_order_acquire);
+    }
+    if (now == seen) {
+      generation_.wait(seen, std::memory_order_acquire);
+      continue;
+    }
+    seen = now;
+    if (stopping_.load()) return;
+    if (index < parts_) run_part(index);
+    pending_.fetch_sub(1, std::memory_order_acq_rel);
+  }
+}
+
+void ThreadPool::parallel_for(int64_t count, int64_t grain, const std::function<void(int64_t, int64_t, int)>& body) {
+  if (count <= 0) return;
+  grain = std::max<int64_t>(1, grain);
+  const int64_t units = (count + grain - 1) / grain;
+  const int parts = static_cast<int>(std::min<int64_t>(threads(), units));
+  if (parts == 1 || inside_pool_body) {
+    body(0, count, 0);
+    return;
+  }
+  std::lock_guard lock(dispatch_mutex_);  // one region at a time; other callers wait their turn
+  body_ = &body;
+  count_ = count;
+  chunk_ = (units + parts - 1) / parts * grain;
+  parts_ = parts;
+  pending_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
+  generation_.fetch_add(1, std::memory_order_acq_rel);
+  generation_.notify_all();
+  run_part(0);
+  while (pending_.load(std::memory_order_acquire) != 0) cpu_relax();
+}
+
+int default_thread_count() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+namespace {
+std::unique_ptr<ThreadPool>& pool_slot() {
+  static std::unique_ptr<ThreadPool> pool;
+  return pool;
+}
+}  // namespace
+
+ThreadPool& kernel_pool() {
+  auto& pool = pool_slot();
+  if (!pool) pool = std::make_unique<ThreadPool>(default_thread_count());
+  return *pool;
+}
+
+void set_kernel_threads(int threads) {
+  auto& pool = pool_slot();
+  if (pool && pool->threads() == threads) return;
+  pool.reset();
+  pool = std::make_unique<ThreadPool>(threads);
+}
+
+}  // namespace lightseek

@@ -1,0 +1,53 @@
+// A persistent pool of worker threads for the kernels. Decode issues thousands of small
+// parallel regions per token, so dispatch must cost microseconds, not a thread start: workers
+// spin briefly on a generation counter before sleeping on it.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace lightseek {
+
+class ThreadPool {
+ public:
+  // threads counts the caller: ThreadPool(1) runs everything on the calling thread.
+  explicit ThreadPool(int threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int threads() const { return static_cast<int>(workers_.size()) + 1; }
+
+  // Calls body(begin, end, thread) on disjoint ranges covering [0, count), split into at most
+  // threads() contiguous parts of multiples of `grain` (the last part takes the remainder), and
+  // returns when all have finished. `thread` is in [0, threads()). Calls from inside a body run
+  // serially on the calling thread.
+  void parallel_for(int64_t count, int64_t grain, const std::function<void(int64_t, int64_t, int)>& body);
+
+ private:
+  void worker_loop(int index);
+  void run_part(int part);
+
+  std::vector<std::thread> workers_;
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<int> pending_{0};
+  std::atomic<bool> stopping_{false};
+  // The current job, published before generation_ is bumped.
+  const std::function<void(int64_t, int64_t, int)>* body_ = nullptr;
+  int64_t count_ = 0, chunk_ = 0;
+  int parts_ = 0;
+  std::mutex dispatch_mutex_;
+};
+
+// The pool the model's kernels use. Its size is set once by the front end (--threads); the
+// default is the number of CPUs this process may run on.
+ThreadPool& kernel_pool();
+// Replaces the kernel pool; call before any forward pass, not while one runs.
+void set_kernel_threads(int threads);
+int default_thread_count();
+
+}  // namespace lightseek

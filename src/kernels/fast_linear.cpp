@@ -1,0 +1,133 @@
+#include "kernels/fast_linear.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "core/error.h"
+#include "core/thread_pool.h"
+#include "kernels/fast_linear_kernels.h"
+
+namespace lightseek {
+namespace {
+
+using fast_kernels::Activations;
+using fast_kernels::KernelTable;
+
+const KernelTable& kernels_for(Isa isa) {
+  switch (isa) {
+    case Isa::Avx512: return fast_kernels::avx512_kernels();
+    case Isa::Avx2: return fast_kernels::avx2_kernels();
+    case Isa::Scalar: break;
+  }
+  return fast_kernels::scalar_kernels();
+}
+
+fast_kernels::RowsKernel kernel_for(const KernelTable& table, WeightFormat format) {
+  switch (format) {
+    case WeightFormat::FP4_E2M1_BLOCK32: return table.fp4;
+    case WeightFormat::FP8_E4M3_BLOCK128: return table.fp8;
+    case WeightFormat::BF16: return table.bf16;
+    case WeightFormat::F32: return table.f32;
+  }
+  fail("unknown weight format");
+}
+
+// Buffers of the int16 activations; thread_local so that decode reuses them without allocating.
+struct QuantizedRows {
+  std::vector<int16_t> q;
+  std::vector<float> q_scale;
+};
+
+void quantize_rows(const float* x, int64_t tokens, int64_t cols, int64_t padded, QuantizedRows& out) {
+  out.q.assign(static_cast<size_t>(tokens * padded), 0);
+  out.q_scale.assign(static_cast<size_t>(tokens * padded / 4), 0.0f);
+  for (int64_t t = 0; t < tokens; ++t) {
+    const float* xt = x + t * cols;
+    int16_t* q = out.q.data() + t * padded;
+    float* q_scale = out.q_scale.data() + t * (padded / 4);
+    for (int64_t b = 0; b < cols; b += 32) {
+      float amax = 0.0f;
+      for (int64_t c = b; c < b + 32; ++c) amax = std::max(amax, std::fabs(xt[c]));
+      const float inverse = amax > 0.0f ? 32767.0f / amax : 0.0f;
+      for (int64_t c = b; c < b + 32; ++c) {
+        q[fast_kernels::q_position(c)] = static_cast<int16_t>(std::nearbyint(xt[c] * inverse));
+      }
+      // Halved: the kernels multiply doubled FP4 codes.
+      std::fill(q_scale + b / 4, q_scale + b / 4 + 8, amax / 32767.0f * 0.5f);
+    }
+  }
+}
+
+void check_shape(const WeightMatrix& weight, int64_t row_begin, int64_t row_count) {
+  if (row_begin < 0 || row_count < 0 || row_begin + row_count > weight.rows) {
+    fail("fast_linear: rows [", row_begin, ", ", row_begin + row_count, ") outside ", weight.name(), " (", weight.rows,
+         " rows)");
+  }
+  if (weight.format == WeightFormat::FP4_E2M1_BLOCK32 && weight.cols % 32 != 0) {
+    fail("fast_linear: FP4 weight ", weight.name(), " has ", weight.cols, " columns, not a multiple of 32");
+  }
+}
+
+// Rows per task: enough work to hide the dispatch, and a multiple of 16 so SIMD row blocks stay whole.
+int64_t row_grain(const WeightMatrix& weight, int64_t tokens) {
+  const int64_t bytes_per_row = std::max<int64_t>(1, static_cast<int64_t>(weight.stored_bytes()) / weight.rows);
+  const int64_t rows = std::max<int64_t>(16, (64 * 1024) / (bytes_per_row * std::max<int64_t>(1, tokens)));
+  return (rows + 15) / 16 * 16;
+}
+
+// Tokens per pass over the weights: the int8 or float activations of a pass stay in L2.
+constexpr int64_t kTokenChunk = 32;
+
+void run(const KernelTable& table, const WeightMatrix& weight, int64_t row_begin, int64_t row_count, const float* x,
+         int64_t tokens, float* y, ThreadPool* pool) {
+  check_shape(weight, row_begin, row_count);
+  if (tokens <= 0 || row_count == 0) return;
+  const fast_kernels::RowsKernel kernel = kernel_for(table, weight.format);
+  Activations activations;
+  activations.tokens = tokens;
+  activations.cols = weight.cols;
+  activations.padded_cols = (weight.cols + 63) / 64 * 64;
+  activations.f32 = x;
+  thread_local QuantizedRows quantized;
+  if (weight.format == WeightFormat::FP4_E2M1_BLOCK32) {
+    quantize_rows(x, tokens, weight.cols, activations.padded_cols, quantized);
+    activations.q = quantized.q.data();
+    activations.q_scale = quantized.q_scale.data();
+  }
+  auto work = [&](int64_t begin, int64_t end, int) {
+    for (int64_t t0 = 0; t0 < tokens; t0 += kTokenChunk) {
+      Activations chunk = activations;
+      chunk.tokens = std::min(kTokenChunk, tokens - t0);
+      chunk.f32 = x + t0 * weight.cols;
+      if (chunk.q) {
+        chunk.q += t0 * chunk.padded_cols;
+        chunk.q_scale += t0 * (chunk.padded_cols / 4);
+      }
+      kernel(weight, row_begin + begin, row_begin + end, chunk, y + t0 * row_count + begin, row_count);
+    }
+  };
+  if (pool == nullptr) {
+    work(0, row_count, 0);
+  } else {
+    pool->parallel_for(row_count, row_grain(weight, tokens), work);
+  }
+}
+
+}  // namespace
+
+void fast_linear_rows(const WeightMatrix& weight, int64_t row_begin, int64_t row_count, const float* x, int64_t tokens,
+                      float* y, ThreadPool* pool) {
+  run(kernels_for(active_isa()), weight, row_begin, row_count, x, tokens, y, pool ? pool : &kernel_pool());
+}
+
+void fast_linear(const WeightMatrix& weight, const float* x, int64_t tokens, float* y, ThreadPool* pool) {
+  fast_linear_rows(weight, 0, weight.rows, x, tokens, y, pool);
+}
+
+void fast_linear_with(Isa isa, const WeightMatrix& weight, const float* x, int64_t tokens, float* y) {
+  if (!cpu_supports(isa)) fail("fast_linear_with: this CPU does not support ", isa_name(isa));
+  run(kernels_for(isa), weight, 0, weight.rows, x, tokens, y, nullptr);
+}
+
+}  // namespace lightseek

@@ -1,0 +1,179 @@
+// AVX2 + FMA + F16C kernels of fast_linear. Built with those instruction sets enabled for this
+// file only; called only where cpu_supports(Isa::Avx2).
+#include "kernels/fast_linear_kernels.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/number_formats.h"
+
+namespace lightseek::fast_kernels {
+namespace {
+
+constexpr int kTokenBlock = 4;
+
+inline float horizontal_sum(__m256 v) {
+  const __m128 pair = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  const __m128 two = _mm_add_ps(pair, _mm_movehl_ps(pair, pair));
+  return _mm_cvtss_f32(_mm_add_ss(two, _mm_shuffle_ps(two, two, 1)));
+}
+
+template <int TB>
+void fp4_row(const uint8_t* packed, const uint8_t* scales, int64_t cols, const Activations& x, int64_t t0,
+             float* out, int64_t out_stride) {
+  const __m128i table = _mm_setr_epi8(0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12);
+  const __m128i low = _mm_set1_epi8(0x0F);
+  __m256 sums[TB];
+  for (int t = 0; t < TB; ++t) sums[t] = _mm256_setzero_ps();
+  const int64_t quarter = x.padded_cols / 4;
+  for (int64_t c = 0; c < cols; c += 32) {  // one block of 32
+    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(packed + c / 2));
+    const __m256i even = _mm256_cvtepi8_epi16(_mm_shuffle_epi8(table, _mm_and_si128(bytes, low)));
+    const __m256i odd = _mm256_cvtepi8_epi16(_mm_shuffle_epi8(table, _mm_and_si128(_mm_srli_epi16(bytes, 4), low)));
+    const __m256 weight_scale = _mm256_set1_ps(fast_e8m0(scales[c / 32]));
+    const int64_t chunk = c - c % 64, half = (c % 64) / 32 * 16;
+    for (int t = 0; t < TB; ++t) {
+      const int16_t* q = x.q + (t0 + t) * x.padded_cols + chunk;
+      const __m256i acc = _mm256_add_epi32(
+          _mm256_madd_epi16(even, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + half))),
+          _mm256_madd_epi16(odd, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 32 + half))));
+      const __m256 scale = _mm256_mul_ps(weight_scale, _mm256_loadu_ps(x.q_scale + (t0 + t) * quarter + c / 4));
+      sums[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc), scale, sums[t]);
+    }
+  }
+  for (int t = 0; t < TB; ++t) out[t * out_stride] = horizontal_sum(sums[t]);
+}
+
+void fp4_rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Activations& x, float* y,
+              int64_t y_stride) {
+  const int64_t cols = w.cols;
+  for (int64_t r = row_begin; r < row_end; ++r) {
+    const uint8_t* packed = w.weight.data + r * (cols / 2);
+    const uint8_t* scales = w.scale.data + r * (cols / 32);
+    float* out = y + (r - row_begin);
+    int64_t t = 0;
+    for (; t + kTokenBlock <= x.tokens; t += kTokenBlock) {
+      fp4_row<kTokenBlock>(packed, scales, cols, x, t, out + t * y_stride, y_stride);
+    }
+    for (; t < x.tokens; ++t) fp4_row<1>(packed, scales, cols, x, t, out + t * y_stride, y_stride);
+  }
+}
+
+// 8 FP8 e4m3 codes → float32 times 2^-8 (see the AVX-512 kernel).
+inline __m256 fp8_to_scaled_f32(const uint8_t* codes) {
+  int64_t eight;
+  std::memcpy(&eight, codes, 8);
+  const __m128i shifted = _mm_slli_epi16(_mm_cvtepi8_epi16(_mm_cvtsi64_si128(eight)), 7);
+  return _mm256_cvtph_ps(_mm_and_si128(shifted, _mm_set1_epi16(static_cast<short>(0xBFFF))));
+}
+
+template <int TB>
+void fp8_row(const uint8_t* codes, const uint8_t* scales, int64_t cols, const Activations& x, int64_t t0, float* out,
+             int64_t out_stride) {
+  float totals[TB] = {};
+  for (int64_t b = 0; b < cols; b += 128) {
+    const int64_t end = std::min(cols, b + 128);
+    __m256 block[TB];
+    for (int t = 0; t < TB; ++t) block[t] = _mm256_setzero_ps();
+    int64_t c = b;
+    for (; c + 8 <= end; c += 8) {
+      const __m256 weights = fp8_to_scaled_f32(codes + c);
+      for (int t = 0; t < TB; ++t) {
+        block[t] = _mm256_fmadd_ps(weights, _mm256_loadu_ps(x.f32 + (t0 + t) * cols + c), block[t]);
+      }
+    }
+    const float scale = fast_e8m0(scales[b / 128]);
+    for (int t = 0; t < TB; ++t) {
+      float partial = horizontal_sum(block[t]) * kFp8HalfCorrection;
+      for (int64_t k = c; k < end; ++k) partial += fp8_e4m3_to_f32(codes[k]) * x.f32[(t0 + t) * cols + k];
+      totals[t] += scale * partial;
+    }
+  }
+  for (int t = 0; t < TB; ++t) out[t * out_stride] = totals[t];
+}
+
+void fp8_rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Activations& x, float* y,
+              int64_t y_stride) {
+  const int64_t cols = w.cols, scale_cols = (cols + 127) / 128;
+  for (int64_t r = row_begin; r < row_end; ++r) {
+    const uint8_t* codes = w.weight.data + r * cols;
+    const uint8_t* scales = w.scale.data + (r / 128) * scale_cols;
+    float* out = y + (r - row_begin);
+    int64_t t = 0;
+    for (; t + kTokenBlock <= x.tokens; t += kTokenBlock) {
+      fp8_row<kTokenBlock>(codes, scales, cols, x, t, out + t * y_stride, y_stride);
+    }
+    for (; t < x.tokens; ++t) fp8_row<1>(codes, scales, cols, x, t, out + t * y_stride, y_stride);
+  }
+}
+
+template <bool kBf16>
+inline float element(const uint8_t* row, int64_t c) {
+  if constexpr (kBf16) {
+    uint16_t bits;
+    std::memcpy(&bits, row + c * 2, 2);
+    return bf16_to_f32(bits);
+  } else {
+    float value;
+    std::memcpy(&value, row + c * 4, 4);
+    return value;
+  }
+}
+
+template <int TB, bool kBf16>
+void float_row(const uint8_t* row, int64_t cols, const Activations& x, int64_t t0, float* out, int64_t out_stride) {
+  __m256 sums[TB];
+  for (int t = 0; t < TB; ++t) sums[t] = _mm256_setzero_ps();
+  int64_t c = 0;
+  for (; c + 8 <= cols; c += 8) {
+    __m256 weights;
+    if constexpr (kBf16) {
+      const __m128i bits = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + c * 2));
+      weights = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(bits), 16));
+    } else {
+      weights = _mm256_loadu_ps(reinterpret_cast<const float*>(row + c * 4));
+    }
+    for (int t = 0; t < TB; ++t) {
+      sums[t] = _mm256_fmadd_ps(weights, _mm256_loadu_ps(x.f32 + (t0 + t) * cols + c), sums[t]);
+    }
+  }
+  for (int t = 0; t < TB; ++t) {
+    float total = horizontal_sum(sums[t]);
+    for (int64_t k = c; k < cols; ++k) total += element<kBf16>(row, k) * x.f32[(t0 + t) * cols + k];
+    out[t * out_stride] = total;
+  }
+}
+
+template <bool kBf16>
+void float_rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Activations& x, float* y,
+                int64_t y_stride) {
+  const int64_t cols = w.cols;
+  const int64_t row_bytes = cols * (kBf16 ? 2 : 4);
+  for (int64_t r = row_begin; r < row_end; ++r) {
+    const uint8_t* row = w.weight.data + r * row_bytes;
+    float* out = y + (r - row_begin);
+    int64_t t = 0;
+    for (; t + kTokenBlock <= x.tokens; t += kTokenBlock) {
+      float_row<kTokenBlock, kBf16>(row, cols, x, t, out + t * y_stride, y_stride);
+    }
+    for (; t < x.tokens; ++t) float_row<1, kBf16>(row, cols, x, t, out + t * y_stride, y_stride);
+  }
+}
+
+}  // namespace
+
+const KernelTable& avx2_kernels() {
+  static const KernelTable table = {fp4_rows, fp8_rows, float_rows<true>, float_rows<false>};
+  return table;
+}
+
+}  // namespace lightseek::fast_kernels
+
+#else
+namespace lightseek::fast_kernels {
+const KernelTable& avx2_kernels() { return scalar_kernels(); }
+}  // namespace lightseek::fast_kernels
+#endif

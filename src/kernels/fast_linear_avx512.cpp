@@ -1,0 +1,170 @@
+// AVX-512 (F/BW/VL/DQ + VNNI) kernels of fast_linear. Built with those instruction sets enabled
+// for this file only; called only where cpu_supports(Isa::Avx512).
+#include "kernels/fast_linear_kernels.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#include <algorithm>
+
+namespace lightseek::fast_kernels {
+namespace {
+
+// Tokens that share one decoding of a weight chunk.
+constexpr int kTokenBlock = 4;
+
+// Doubled FP4 values by code, as 16-bit lanes for vpermw (indices 16..31 unused).
+inline __m512i fp4_doubled_table() {
+  return _mm512_set_epi16(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -12, -8, -6, -4, -3, -2, -1, 0, 12, 8, 6, 4, 3,
+                          2, 1, 0);
+}
+
+template <int TB>
+void fp4_row(const uint8_t* packed, const uint8_t* scales, int64_t cols, const Activations& x, int64_t t0,
+             float* out, int64_t out_stride) {
+  const __m512i table = fp4_doubled_table();
+  const __m512i low_nibble = _mm512_set1_epi16(0x0F);
+  __m512 sums[TB];
+  for (int t = 0; t < TB; ++t) sums[t] = _mm512_setzero_ps();
+  const int64_t quarter = x.padded_cols / 4;
+  for (int64_t group = 0; group < cols; group += 512) {  // 16 blocks share one scale load
+    const int64_t blocks = std::min<int64_t>(16, (cols - group) / 32);
+    const __m128i scale_codes = _mm_maskz_loadu_epi8(static_cast<__mmask16>((1u << blocks) - 1), scales + group / 32);
+    const __m512 block_scales = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu8_epi32(scale_codes), 23));
+    for (int64_t chunk = 0; chunk < blocks; chunk += 2) {
+      const int64_t c = group + chunk * 32;
+      const __m256i bytes = chunk + 1 < blocks
+                                ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(packed + c / 2))
+                                : _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(packed + c / 2)));
+      const __m512i wide = _mm512_cvtepu8_epi16(bytes);
+      // Even columns come from the low nibbles, odd ones from the high nibbles.
+      const __m512i even = _mm512_permutexvar_epi16(_mm512_and_si512(wide, low_nibble), table);
+      const __m512i odd = _mm512_permutexvar_epi16(_mm512_srli_epi16(wide, 4), table);
+      const __m512i pick = _mm512_setr_epi32(chunk, chunk, chunk, chunk, chunk, chunk, chunk, chunk, chunk + 1,
+                                             chunk + 1, chunk + 1, chunk + 1, chunk + 1, chunk + 1, chunk + 1, chunk + 1);
+      const __m512 weight_scale = _mm512_permutexvar_ps(pick, block_scales);
+      for (int t = 0; t < TB; ++t) {
+        const int16_t* q = x.q + (t0 + t) * x.padded_cols + c;
+        __m512i acc = _mm512_dpwssd_epi32(_mm512_setzero_si512(), even, _mm512_loadu_si512(q));
+        acc = _mm512_dpwssd_epi32(acc, odd, _mm512_loadu_si512(q + 32));
+        const __m512 scale = _mm512_mul_ps(weight_scale, _mm512_loadu_ps(x.q_scale + (t0 + t) * quarter + c / 4));
+        sums[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc), scale, sums[t]);
+      }
+    }
+  }
+  for (int t = 0; t < TB; ++t) out[t * out_stride] = _mm512_reduce_add_ps(sums[t]);
+}
+
+void fp4_rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Activations& x, float* y,
+              int64_t y_stride) {
+  const int64_t cols = w.cols;
+  for (int64_t r = row_begin; r < row_end; ++r) {
+    const uint8_t* packed = w.weight.data + r * (cols / 2);
+    const uint8_t* scales = w.scale.data + r * (cols / 32);
+    float* out = y + (r - row_begin);
+    int64_t t = 0;
+    for (; t + kTokenBlock <= x.tokens; t += kTokenBlock) {
+      fp4_row<kTokenBlock>(packed, scales, cols, x, t, out + t * y_stride, y_stride);
+    }
+    for (; t < x.tokens; ++t) fp4_row<1>(packed, scales, cols, x, t, out + t * y_stride, y_stride);
+  }
+}
+
+// 16 FP8 e4m3 codes → float32 times 2^-8: sign-extend to 16 bits, shift the exponent and
+// mantissa into half-precision position, clear the copy of the sign that lands in bit 14.
+inline __m512 fp8_to_scaled_f32(__m128i codes) {
+  const __m256i shifted = _mm256_slli_epi16(_mm256_cvtepi8_epi16(codes), 7);
+  return _mm512_cvtph_ps(_mm256_and_si256(shifted, _mm256_set1_epi16(static_cast<short>(0xBFFF))));
+}
+
+inline __mmask16 tail_mask(int64_t remaining) {
+  return remaining >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << remaining) - 1);
+}
+
+template <int TB>
+void fp8_row(const uint8_t* codes, const uint8_t* scales, int64_t cols, const Activations& x, int64_t t0, float* out,
+             int64_t out_stride) {
+  __m512 sums[TB];
+  for (int t = 0; t < TB; ++t) sums[t] = _mm512_setzero_ps();
+  for (int64_t b = 0; b < cols; b += 128) {
+    const int64_t end = std::min(cols, b + 128);
+    __m512 block[TB];
+    for (int t = 0; t < TB; ++t) block[t] = _mm512_setzero_ps();
+    for (int64_t c = b; c < end; c += 16) {
+      const __mmask16 mask = tail_mask(end - c);
+      const __m512 weights = fp8_to_scaled_f32(_mm_maskz_loadu_epi8(mask, codes + c));
+      for (int t = 0; t < TB; ++t) {
+        block[t] = _mm512_fmadd_ps(weights, _mm512_maskz_loadu_ps(mask, x.f32 + (t0 + t) * cols + c), block[t]);
+      }
+    }
+    const __m512 scale = _mm512_set1_ps(fast_e8m0(scales[b / 128]) * kFp8HalfCorrection);
+    for (int t = 0; t < TB; ++t) sums[t] = _mm512_fmadd_ps(block[t], scale, sums[t]);
+  }
+  for (int t = 0; t < TB; ++t) out[t * out_stride] = _mm512_reduce_add_ps(sums[t]);
+}
+
+void fp8_rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Activations& x, float* y,
+              int64_t y_stride) {
+  const int64_t cols = w.cols, scale_cols = (cols + 127) / 128;
+  for (int64_t r = row_begin; r < row_end; ++r) {
+    const uint8_t* codes = w.weight.data + r * cols;
+    const uint8_t* scales = w.scale.data + (r / 128) * scale_cols;
+    float* out = y + (r - row_begin);
+    int64_t t = 0;
+    for (; t + kTokenBlock <= x.tokens; t += kTokenBlock) {
+      fp8_row<kTokenBlock>(codes, scales, cols, x, t, out + t * y_stride, y_stride);
+    }
+    for (; t < x.tokens; ++t) fp8_row<1>(codes, scales, cols, x, t, out + t * y_stride, y_stride);
+  }
+}
+
+template <int TB, bool kBf16>
+void float_row(const uint8_t* row, int64_t cols, const Activations& x, int64_t t0, float* out, int64_t out_stride) {
+  __m512 sums[TB];
+  for (int t = 0; t < TB; ++t) sums[t] = _mm512_setzero_ps();
+  for (int64_t c = 0; c < cols; c += 16) {
+    const __mmask16 mask = tail_mask(cols - c);
+    __m512 weights;
+    if constexpr (kBf16) {
+      const __m256i bits = _mm256_maskz_loadu_epi16(mask, row + c * 2);
+      weights = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(bits), 16));
+    } else {
+      weights = _mm512_maskz_loadu_ps(mask, row + c * 4);
+    }
+    for (int t = 0; t < TB; ++t) {
+      sums[t] = _mm512_fmadd_ps(weights, _mm512_maskz_loadu_ps(mask, x.f32 + (t0 + t) * cols + c), sums[t]);
+    }
+  }
+  for (int t = 0; t < TB; ++t) out[t * out_stride] = _mm512_reduce_add_ps(sums[t]);
+}
+
+template <bool kBf16>
+void float_rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Activations& x, float* y,
+                int64_t y_stride) {
+  const int64_t cols = w.cols;
+  const int64_t row_bytes = cols * (kBf16 ? 2 : 4);
+  for (int64_t r = row_begin; r < row_end; ++r) {
+    const uint8_t* row = w.weight.data + r * row_bytes;
+    float* out = y + (r - row_begin);
+    int64_t t = 0;
+    for (; t + kTokenBlock <= x.tokens; t += kTokenBlock) {
+      float_row<kTokenBlock, kBf16>(row, cols, x, t, out + t * y_stride, y_stride);
+    }
+    for (; t < x.tokens; ++t) float_row<1, kBf16>(row, cols, x, t, out + t * y_stride, y_stride);
+  }
+}
+
+}  // namespace
+
+const KernelTable& avx512_kernels() {
+  static const KernelTable table = {fp4_rows, fp8_rows, float_rows<true>, float_rows<false>};
+  return table;
+}
+
+}  // namespace lightseek::fast_kernels
+
+#else  // not x86-64: never selected
+namespace lightseek::fast_kernels {
+const KernelTable& avx512_kernels() { return scalar_kernels(); }
+}  // namespace lightseek::fast_kernels
+#endif

@@ -1,0 +1,57 @@
+// The per-ISA inner kernels behind fast_linear (internal to the kernels layer). Every ISA
+// implements the same arithmetic; the scalar one is the definition the others are tested against.
+#pragma once
+
+#include <bit>
+#include <cstdint>
+
+#include "core/weight_matrix.h"
+
+namespace lightseek::fast_kernels {
+
+// Input rows prepared once per call and shared by all threads.
+//
+// For FP4 weights the rows are also quantised to int16 in blocks of 32 (scale amax/32767: the
+// products are exact integers and the rounding is below float32's own on the sums). Doubled FP4
+// codes are the integers {0, ±1, ±2, ±3, ±4, ±6, ±8, ±12}. Each 64-column chunk is stored as
+// [evens of block 0, evens of block 1, odds of block 0, odds of block 1] (16 each), the order in
+// which a SIMD register of unpacked nibbles holds the matching weights.
+struct Activations {
+  int64_t tokens = 0;
+  int64_t cols = 0;
+  int64_t padded_cols = 0;  // cols rounded up to 64; the int16 rows are zero past cols
+  const float* f32 = nullptr;  // [tokens, cols]
+  const int16_t* q = nullptr;       // FP4 only: [tokens, padded_cols] in the chunk order above
+  const float* q_scale = nullptr;   // FP4 only: [tokens, padded_cols / 4] scale/2 of each 4-column group's block
+};
+
+// Where column c of a row lives in the chunk order.
+inline int64_t q_position(int64_t c) {
+  const int64_t within = c % 64;
+  return c - within + (within % 2) * 32 + (within / 32) * 16 + (within % 32) / 2;
+}
+
+// Writes y[t * y_stride + (r - row_begin)] for rows r in [row_begin, row_end), every token.
+using RowsKernel = void (*)(const WeightMatrix& weight, int64_t row_begin, int64_t row_end, const Activations& x,
+                            float* y, int64_t y_stride);
+
+struct KernelTable {
+  RowsKernel fp4;
+  RowsKernel fp8;
+  RowsKernel bf16;
+  RowsKernel f32;
+};
+
+const KernelTable& scalar_kernels();
+const KernelTable& avx2_kernels();    // only valid where the CPU has AVX2
+const KernelTable& avx512_kernels();  // only valid where the CPU has AVX-512 + VNNI
+
+// E8M0 as the SIMD kernels decode it: the byte shifted into a float's exponent (code 0, 2^-127,
+// becomes 0; no real checkpoint uses it).
+inline float fast_e8m0(uint8_t code) { return std::bit_cast<float>(static_cast<uint32_t>(code) << 23); }
+
+// FP8 e4m3 as the SIMD kernels decode it: the bits moved into an IEEE half, which is the value
+// times 2^-8 exactly (subnormals included); kernels multiply 256 into the block scale.
+inline constexpr float kFp8HalfCorrection = 256.0f;
+
+}  // namespace lightseek::fast_kernels

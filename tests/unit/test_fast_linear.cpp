@@ -1,0 +1,185 @@
+// The fast kernels: every ISA variant against the scalar definition, and the scalar definition
+// against the exact reference linear, on shapes with partial blocks, tails and token counts
+// that exercise both the token blocks and their remainders.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "core/error.h"
+#include "core/number_formats.h"
+#include "core/thread_pool.h"
+#include "kernels/dequantize.h"
+#include "kernels/fast_linear.h"
+#include "kernels/linear.h"
+
+namespace lightseek {
+namespace {
+
+struct OwnedWeight {
+  std::vector<uint8_t> weight_bytes, scale_bytes;
+  WeightMatrix matrix;
+};
+
+TensorView view(DType dtype, std::vector<int64_t> shape, const std::vector<uint8_t>& bytes) {
+  TensorView tensor;
+  tensor.dtype = dtype;
+  tensor.shape = std::move(shape);
+  tensor.data = bytes.data();
+  tensor.nbytes = bytes.size();
+  return tensor;
+}
+
+// Random codes over the whole range of each format, with realistic block scales.
+OwnedWeight random_weight(WeightFormat format, int64_t rows, int64_t cols, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> byte(0, 255);
+  std::uniform_int_distribution<int> exponent(120, 130);
+  std::normal_distribution<float> normal(0.0f, 0.05f);
+  OwnedWeight w;
+  w.matrix.format = format;
+  w.matrix.rows = rows;
+  w.matrix.cols = cols;
+  switch (format) {
+    case WeightFormat::FP4_E2M1_BLOCK32:
+      w.weight_bytes.resize(rows * cols / 2);
+      for (auto& b : w.weight_bytes) b = static_cast<uint8_t>(byte(rng));
+      w.scale_bytes.resize(rows * cols / 32);
+      for (auto& s : w.scale_bytes) s = static_cast<uint8_t>(exponent(rng));
+      w.matrix.weight = view(DType::I8, {rows, cols / 2}, w.weight_bytes);
+      w.matrix.scale = view(DType::F8_E8M0, {rows, cols / 32}, w.scale_bytes);
+      break;
+    case WeightFormat::FP8_E4M3_BLOCK128: {
+      w.weight_bytes.resize(rows * cols);
+      for (auto& b : w.weight_bytes) {
+        do b = static_cast<uint8_t>(byte(rng));
+        while ((b & 0x7F) == 0x7F);  // no NaN codes
+      }
+      const int64_t scale_rows = (rows + 127) / 128, scale_cols = (cols + 127) / 128;
+      w.scale_bytes.resize(scale_rows * scale_cols);
+      for (auto& s : w.scale_bytes) s = static_cast<uint8_t>(exponent(rng) - 8);
+      w.matrix.weight = view(DType::F8_E4M3, {rows, cols}, w.weight_bytes);
+      w.matrix.scale = view(DType::F8_E8M0, {scale_rows, scale_cols}, w.scale_bytes);
+      break;
+    }
+    case WeightFormat::BF16:
+      w.weight_bytes.resize(rows * cols * 2);
+      for (int64_t i = 0; i < rows * cols; ++i) {
+        const uint16_t bits = f32_to_bf16(normal(rng));
+        std::memcpy(w.weight_bytes.data() + i * 2, &bits, 2);
+      }
+      w.matrix.weight = view(DType::BF16, {rows, cols}, w.weight_bytes);
+      break;
+    case WeightFormat::F32:
+      w.weight_bytes.resize(rows * cols * 4);
+      for (int64_t i = 0; i < rows * cols; ++i) {
+        const float value = normal(rng);
+        std::memcpy(w.weight_bytes.data() + i * 4, &value, 4);
+      }
+      w.matrix.weight = view(DType::F32, {rows, cols}, w.weight_bytes);
+      break;
+  }
+  return w;
+}
+
+std::vector<float> random_input(int64_t tokens, int64_t cols, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> x(tokens * cols);
+  for (float& v : x) v = normal(rng);
+  return x;
+}
+
+struct Shape {
+  WeightFormat format;
+  int64_t rows, cols, tokens;
+};
+
+class FastLinearShapes : public ::testing::TestWithParam<Shape> {};
+
+TEST_P(FastLinearShapes, EveryIsaMatchesTheScalarKernelAndTheScalarKernelMatchesTheReference) {
+  const Shape shape = GetParam();
+  const OwnedWeight w = random_weight(shape.format, shape.rows, shape.cols, 7);
+  const std::vector<float> x = random_input(shape.tokens, shape.cols, 11);
+  std::vector<float> reference(shape.tokens * shape.rows), scalar(reference.size());
+  linear(w.matrix, x.data(), shape.tokens, reference.data());
+  fast_linear_with(Isa::Scalar, w.matrix, x.data(), shape.tokens, scalar.data());
+
+  // Rounding an activation to int16 moves it by at most half a step (its block's amax/65534), so
+  // |fast − exact| ≤ Σ|w|·amax/65534 (FP4); the float-only formats differ by summation order only.
+  const bool int8 = shape.format == WeightFormat::FP4_E2M1_BLOCK32;
+  for (int64_t t = 0; t < shape.tokens; ++t) {
+    for (int64_t r = 0; r < shape.rows; ++r) {
+      double magnitude = 0.0, bound = 0.0;
+      for (int64_t c = 0; c < shape.cols; ++c) {
+        const double w_value = std::fabs(weight_value(w.matrix, r, c));
+        magnitude += w_value * std::fabs(x[t * shape.cols + c]);
+        if (int8) {
+          float amax = 0.0f;
+          for (int64_t k = c / 32 * 32; k < c / 32 * 32 + 32; ++k) amax = std::max(amax, std::fabs(x[t * shape.cols + k]));
+          bound += w_value * amax / 65534.0;
+        }
+      }
+      const size_t i = static_cast<size_t>(t * shape.rows + r);
+      ASSERT_NEAR(scalar[i], reference[i], bound * 1.001 + 1e-5 * magnitude + 1e-6) << "token " << t << " row " << r;
+    }
+  }
+  for (Isa isa : supported_isas()) {
+    std::vector<float> out(reference.size(), -1.0f);
+    fast_linear_with(isa, w.matrix, x.data(), shape.tokens, out.data());
+    for (size_t i = 0; i < out.size(); ++i) {
+      ASSERT_NEAR(out[i], scalar[i], 2e-5 * (std::fabs(scalar[i]) + 1.0)) << isa_name(isa) << " output " << i;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Formats, FastLinearShapes,
+    ::testing::Values(Shape{WeightFormat::FP4_E2M1_BLOCK32, 37, 96, 1}, Shape{WeightFormat::FP4_E2M1_BLOCK32, 19, 544, 7},
+                      Shape{WeightFormat::FP4_E2M1_BLOCK32, 5, 32, 5}, Shape{WeightFormat::FP4_E2M1_BLOCK32, 33, 1056, 9},
+                      Shape{WeightFormat::FP8_E4M3_BLOCK128, 131, 200, 1}, Shape{WeightFormat::FP8_E4M3_BLOCK128, 7, 13, 6},
+                      Shape{WeightFormat::FP8_E4M3_BLOCK128, 130, 384, 5}, Shape{WeightFormat::BF16, 9, 45, 1},
+                      Shape{WeightFormat::BF16, 17, 130, 5}, Shape{WeightFormat::F32, 3, 7, 9},
+                      Shape{WeightFormat::F32, 20, 64, 4}),
+    [](const ::testing::TestParamInfo<Shape>& info) {
+      std::string name(weight_format_name(info.param.format));
+      for (char& ch : name) {
+        if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+      }
+      return name + "_" + std::to_string(info.param.rows) + "x" +
+             std::to_string(info.param.cols) + "_t" + std::to_string(info.param.tokens);
+    });
+
+TEST(FastLinear, ThreadedRowSplitsGiveTheSameBitsAsOneThread) {
+  const OwnedWeight w = random_weight(WeightFormat::FP4_E2M1_BLOCK32, 301, 256, 3);
+  const std::vector<float> x = random_input(3, 256, 5);
+  std::vector<float> single(3 * 301), threaded(3 * 301);
+  ThreadPool one(1), three(3);
+  fast_linear(w.matrix, x.data(), 3, single.data(), &one);
+  fast_linear(w.matrix, x.data(), 3, threaded.data(), &three);
+  EXPECT_EQ(single, threaded);
+}
+
+TEST(FastLinear, RowRangesWriteOnlyTheirRows) {
+  const OwnedWeight w = random_weight(WeightFormat::FP8_E4M3_BLOCK128, 300, 128, 9);
+  const std::vector<float> x = random_input(2, 128, 1);
+  std::vector<float> all(2 * 300), part(2 * 100);
+  fast_linear(w.matrix, x.data(), 2, all.data());
+  fast_linear_rows(w.matrix, 150, 100, x.data(), 2, part.data());
+  for (int t = 0; t < 2; ++t) {
+    for (int r = 0; r < 100; ++r) EXPECT_EQ(part[t * 100 + r], all[t * 300 + 150 + r]);
+  }
+}
+
+TEST(FastLinear, RejectsRowRangesOutsideTheWeight) {
+  const OwnedWeight w = random_weight(WeightFormat::F32, 4, 8, 1);
+  std::vector<float> x(8), y(8);
+  EXPECT_THROW(fast_linear_rows(w.matrix, 2, 3, x.data(), 1, y.data()), Error);
+}
+
+}  // namespace
+}  // namespace lightseek
