@@ -1,11 +1,10 @@
 #include <CLI/CLI.hpp>
 
-#include <chrono>
 #include <cstdio>
 #include <memory>
-#include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/progress_printer.h"
 #include "core/error.h"
 #include "formats/synthetic_model.h"
 
@@ -33,25 +32,6 @@ WeightPrecision parse_precision(const std::string& name) {
   if (name == "f32") return WeightPrecision::F32;
   fail("--precision must be native, bf16 or f32, got '", name, "'");
 }
-
-// Progress on stderr: rewritten in place on a terminal, a line every 10% otherwise.
-class ProgressPrinter {
- public:
-  void operator()(uint64_t written, uint64_t total) {
-    if (total < (64u << 20)) return;  // small models finish before progress would help
-    const int percent = total ? static_cast<int>(100 * written / total) : 100;
-    const bool tty = isatty(STDERR_FILENO);
-    if (percent == last_percent_ || (!tty && percent / 10 == last_percent_ / 10 && percent != 100)) return;
-    last_percent_ = percent;
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    std::fprintf(stderr, "%swriting weights: %.2f / %.2f GB (%d%%), %.1f s%s", tty ? "\r" : "", written / 1e9,
-                 total / 1e9, percent, seconds, tty && percent < 100 ? "" : "\n");
-  }
-
- private:
-  int last_percent_ = -1;
-  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
-};
 
 }  // namespace
 

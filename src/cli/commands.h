@@ -17,5 +17,6 @@ void register_detokenize(CLI::App& app);
 void register_render(CLI::App& app);
 void register_run(CLI::App& app);
 void register_chat(CLI::App& app);
+void register_bench(CLI::App& app);
 
 }  // namespace lightseek::cli

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   lightseek::cli::register_render(app);
   lightseek::cli::register_run(app);
   lightseek::cli::register_chat(app);
+  lightseek::cli::register_bench(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

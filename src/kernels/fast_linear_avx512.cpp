@@ -31,7 +31,9 @@ void fp4_row(const uint8_t* packed, const uint8_t* scales, int64_t cols, const A
     const int64_t blocks = std::min<int64_t>(16, (cols - group) / 32);
     const __m128i scale_codes = _mm_maskz_loadu_epi8(static_cast<__mmask16>((1u << blocks) - 1), scales + group / 32);
     const __m512 block_scales = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu8_epi32(scale_codes), 23));
-    for (int64_t chunk = 0; chunk < blocks; chunk += 2) {
+    __m512i pick = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
+    const __m512i two = _mm512_set1_epi32(2);
+    for (int64_t chunk = 0; chunk < blocks; chunk += 2, pick = _mm512_add_epi32(pick, two)) {
       const int64_t c = group + chunk * 32;
       const __m256i bytes = chunk + 1 < blocks
                                 ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(packed + c / 2))
@@ -40,8 +42,6 @@ void fp4_row(const uint8_t* packed, const uint8_t* scales, int64_t cols, const A
       // Even columns come from the low nibbles, odd ones from the high nibbles.
       const __m512i even = _mm512_permutexvar_epi16(_mm512_and_si512(wide, low_nibble), table);
       const __m512i odd = _mm512_permutexvar_epi16(_mm512_srli_epi16(wide, 4), table);
-      const __m512i pick = _mm512_setr_epi32(chunk, chunk, chunk, chunk, chunk, chunk, chunk, chunk, chunk + 1,
-                                             chunk + 1, chunk + 1, chunk + 1, chunk + 1, chunk + 1, chunk + 1, chunk + 1);
       const __m512 weight_scale = _mm512_permutexvar_ps(pick, block_scales);
       for (int t = 0; t < TB; ++t) {
         const int16_t* q = x.q + (t0 + t) * x.padded_cols + c;
@@ -88,17 +88,28 @@ void fp8_row(const uint8_t* codes, const uint8_t* scales, int64_t cols, const Ac
   for (int t = 0; t < TB; ++t) sums[t] = _mm512_setzero_ps();
   for (int64_t b = 0; b < cols; b += 128) {
     const int64_t end = std::min(cols, b + 128);
-    __m512 block[TB];
-    for (int t = 0; t < TB; ++t) block[t] = _mm512_setzero_ps();
-    for (int64_t c = b; c < end; c += 16) {
+    // Two accumulators per token so that consecutive FMAs do not wait for each other.
+    __m512 even[TB], odd[TB];
+    for (int t = 0; t < TB; ++t) even[t] = odd[t] = _mm512_setzero_ps();
+    int64_t c = b;
+    for (; c + 32 <= end; c += 32) {
+      const __m512 w0 = fp8_to_scaled_f32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(codes + c)));
+      const __m512 w1 = fp8_to_scaled_f32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(codes + c + 16)));
+      for (int t = 0; t < TB; ++t) {
+        const float* xt = x.f32 + (t0 + t) * cols + c;
+        even[t] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(xt), even[t]);
+        odd[t] = _mm512_fmadd_ps(w1, _mm512_loadu_ps(xt + 16), odd[t]);
+      }
+    }
+    for (; c < end; c += 16) {
       const __mmask16 mask = tail_mask(end - c);
       const __m512 weights = fp8_to_scaled_f32(_mm_maskz_loadu_epi8(mask, codes + c));
       for (int t = 0; t < TB; ++t) {
-        block[t] = _mm512_fmadd_ps(weights, _mm512_maskz_loadu_ps(mask, x.f32 + (t0 + t) * cols + c), block[t]);
+        even[t] = _mm512_fmadd_ps(weights, _mm512_maskz_loadu_ps(mask, x.f32 + (t0 + t) * cols + c), even[t]);
       }
     }
     const __m512 scale = _mm512_set1_ps(fast_e8m0(scales[b / 128]) * kFp8HalfCorrection);
-    for (int t = 0; t < TB; ++t) sums[t] = _mm512_fmadd_ps(block[t], scale, sums[t]);
+    for (int t = 0; t < TB; ++t) sums[t] = _mm512_fmadd_ps(_mm512_add_ps(even[t], odd[t]), scale, sums[t]);
   }
   for (int t = 0; t < TB; ++t) out[t * out_stride] = _mm512_reduce_add_ps(sums[t]);
 }

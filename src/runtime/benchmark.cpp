@@ -1,0 +1,223 @@
+#include "runtime/benchmark.h"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <random>
+#include <span>
+
+#include "core/error.h"
+#include "core/thread_pool.h"
+#include "formats/checkpoint.h"
+#include "formats/model_binding.h"
+#include "model/transformer.h"
+#include "runtime/machine_probe.h"
+#include "runtime/synthetic_state.h"
+#include "runtime/weight_traffic.h"
+
+namespace lightseek {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+std::string numerics_label(const NumericsOptions& numerics) {
+  switch (numerics.mode) {
+    case Numerics::Exact: return "exact";
+    case Numerics::Fast: return "fast";
+    case Numerics::Reference: return numerics.activation_quant ? "reference" : "reference --no-act-quant";
+  }
+  return "?";
+}
+
+std::string model_label(const BenchOptions& options) {
+  if (!options.model_label.empty()) return options.model_label;
+  auto dir = options.model_dir.lexically_normal();
+  if (dir.filename().empty()) dir = dir.parent_path();  // "DIR/"
+  return dir.filename().string();
+}
+
+}  // namespace
+
+void check_bench_options(const BenchOptions& options) {
+  if (options.threads < 0) fail("--threads must be at least 1, got ", options.threads);
+  for (int64_t length : options.prompt_lengths) {
+    if (length < 1) fail("--prompt lengths must be at least 1 token, got ", length);
+  }
+  for (int64_t context : options.decode_contexts) {
+    if (context < 1) fail("--contexts must be at least 1 token, got ", context);
+  }
+  if (options.decode_tokens < 1) fail("--decode-tokens must be at least 1, got ", options.decode_tokens);
+  if (options.prompt_lengths.empty() && options.decode_contexts.empty()) {
+    fail("nothing to measure: no prompt length and no decode context");
+  }
+}
+
+namespace {
+
+int32_t argmax(const std::vector<float>& logits) {
+  return static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+}
+
+uint64_t peak_rss_bytes() {
+  rusage usage{};
+  if (getrusage(RUSAGE_SELF, &usage) != 0) return 0;
+  return static_cast<uint64_t>(usage.ru_maxrss) * 1024;  // KiB on Linux
+}
+
+// Everything the measurements need, alive together: the transformer points into the weights,
+// which point into the mapped checkpoint.
+struct BenchModel {
+  ModelConfig config;
+  Checkpoint checkpoint;
+  ModelWeights weights;
+  std::unique_ptr<Transformer> transformer;
+};
+
+class Runner {
+ public:
+  Runner(const BenchOptions& options, BenchModel& model)
+      : options_(options), model_(model), random_(options.seed) {}
+
+  // One token through a fresh state, so the first measurement does not pay for first-use setup
+  // (pool wake-up, lazily built tables).
+  void warm_up() {
+    SequenceState state = model_.transformer->new_sequence();
+    std::vector<float> logits;
+    const int32_t token = random_tokens(1)[0];
+    model_.transformer->forward(state, std::span(&token, 1), logits);
+  }
+
+  PrefillReport prefill(int64_t prompt_tokens) {
+    const std::vector<int32_t> tokens = random_tokens(prompt_tokens);
+    SequenceState state = model_.transformer->new_sequence();
+    std::vector<float> logits;
+    std::vector<SequenceInput> batch(1);
+    batch[0].state = &state;
+    batch[0].tokens = tokens;
+    batch[0].logits = &logits;
+    batch[0].last_logits_only = true;  // a prompt needs the next token's distribution only
+    const auto start = Clock::now();
+    model_.transformer->forward(batch);
+    PrefillReport report;
+    report.prompt_tokens = prompt_tokens;
+    report.seconds = seconds_since(start);
+    report.tok_s = report.seconds > 0 ? static_cast<double>(prompt_tokens) / report.seconds : 0.0;
+    return report;
+  }
+
+  DecodeReport decode(int64_t context) {
+    SequenceState state = model_.transformer->new_sequence();
+    fill_synthetic_state(state, model_.config, context, options_.seed + static_cast<uint64_t>(context));
+    std::vector<float> logits;
+    int32_t token = random_tokens(1)[0];
+    // The first step after a fresh state touches buffers and weights the timed ones reuse.
+    model_.transformer->forward(state, std::span(&token, 1), logits);
+    token = argmax(logits);
+
+    StageTimes& stages = StageTimes::global();
+    stages.reset();
+    stages.enable(true);
+    const auto start = Clock::now();
+    for (int64_t i = 0; i < options_.decode_tokens; ++i) {
+      model_.transformer->forward(state, std::span(&token, 1), logits);
+      token = argmax(logits);  // greedy, as a real decode would feed its own output back
+    }
+    const double seconds = seconds_since(start);
+    stages.enable(false);
+
+    DecodeReport report;
+    report.context = context;
+    report.tokens = options_.decode_tokens;
+    report.seconds = seconds;
+    report.tok_s = seconds > 0 ? static_cast<double>(report.tokens) / seconds : 0.0;
+    report.ms_per_token = 1e3 * seconds / static_cast<double>(report.tokens);
+    for (int s = 0; s < static_cast<int>(Stage::Count); ++s) {
+      report.stage_ms[static_cast<size_t>(s)] =
+          static_cast<double>(stages.nanoseconds(static_cast<Stage>(s))) / 1e6 / static_cast<double>(report.tokens);
+    }
+    stages.reset();
+    return report;
+  }
+
+ private:
+  std::vector<int32_t> random_tokens(int64_t count) {
+    std::uniform_int_distribution<int32_t> id(0, static_cast<int32_t>(model_.config.vocab_size - 1));
+    std::vector<int32_t> tokens(static_cast<size_t>(count));
+    for (int32_t& token : tokens) token = id(random_);
+    return tokens;
+  }
+
+  const BenchOptions& options_;
+  BenchModel& model_;
+  std::mt19937_64 random_;
+};
+
+}  // namespace
+
+BenchReport run_benchmark(const BenchOptions& options, const std::function<void(const std::string&)>& progress) {
+  check_bench_options(options);
+  auto say = [&](const std::string& message) {
+    if (progress) progress(message);
+  };
+  BenchReport report;
+  report.model = model_label(options);
+  report.numerics = numerics_label(options.numerics);
+  report.machine.threads = options.threads > 0 ? options.threads : default_thread_count();
+  // Before the transformer exists: it may size buffers by the pool.
+  set_kernel_threads(report.machine.threads);
+
+  say("loading " + options.model_dir.string());
+  const auto load_start = Clock::now();
+  BenchModel model;
+  model.config = load_model_config(options.model_dir);
+  model.checkpoint = Checkpoint::open(options.model_dir);
+  model.weights = bind_model(model.config, model.checkpoint);
+  model.transformer = std::make_unique<Transformer>(model.config, model.weights, options.numerics);
+  report.load_seconds = seconds_since(load_start);
+  report.bytes_per_token = decode_weight_bytes_per_token(model.config, model.weights);
+
+  Runner runner(options, model);
+  runner.warm_up();
+  for (int64_t length : options.prompt_lengths) {
+    if (length > model.config.max_position_embeddings) {
+      fail("a prompt of ", length, " tokens is longer than the model's maximum of ",
+           model.config.max_position_embeddings, " positions");
+    }
+    say(str_cat("prefill of ", length, " tokens"));
+    report.prefill.push_back(runner.prefill(length));
+    say(str_cat("  ", report.prefill.back().tok_s, " tok/s"));
+  }
+  for (int64_t context : options.decode_contexts) {
+    // The state holds `context` tokens; the warm-up and timed steps take the next positions.
+    if (context + 1 + options.decode_tokens > model.config.max_position_embeddings) {
+      say(str_cat("skipping decode at context ", context, ": past the model's maximum of ",
+                  model.config.max_position_embeddings, " positions"));
+      report.skipped_contexts.push_back(context);
+      continue;
+    }
+    say(str_cat("decode of ", options.decode_tokens, " tokens at context ", context, " (synthetic state)"));
+    DecodeReport decode = runner.decode(context);
+    decode.bytes_per_token = report.bytes_per_token;
+    report.decode.push_back(decode);
+    say(str_cat("  ", decode.tok_s, " tok/s"));
+  }
+  report.peak_rss_bytes = peak_rss_bytes();
+
+  say("probing memory bandwidth and FMA throughput");
+  report.machine.bandwidth_gbps = measure_read_bandwidth_gbps(report.machine.threads, options.bandwidth_probe_bytes);
+  report.machine.peak_gflops = measure_peak_gflops(report.machine.threads);
+  report.machine.isa = std::string(peak_flops_isa());
+  for (DecodeReport& decode : report.decode) {
+    if (report.machine.bandwidth_gbps > 0) {
+      decode.roofline_fraction =
+          static_cast<double>(decode.bytes_per_token) * decode.tok_s / (report.machine.bandwidth_gbps * 1e9);
+    }
+  }
+  return report;
+}
+
+}  // namespace lightseek

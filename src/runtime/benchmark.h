@@ -1,0 +1,77 @@
+// `lightseek bench`: prefill and decode speed of a checkpoint on this machine, and how close
+// decode comes to its memory roofline (weight bytes per token × tokens/s ÷ read bandwidth).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/stage_timer.h"
+#include "model/numerics.h"
+
+namespace lightseek {
+
+struct BenchOptions {
+  std::filesystem::path model_dir;
+  std::string model_label;  // what the report calls the model; empty: the directory's name
+  int threads = 0;          // 0: every CPU this process may use
+  NumericsOptions numerics{Numerics::Fast};
+  std::vector<int64_t> prompt_lengths{512};
+  // Contexts the model cannot reach (past max_position_embeddings) are skipped and listed.
+  std::vector<int64_t> decode_contexts{2048, 8192, 32768, 65536};
+  int64_t decode_tokens = 16;
+  uint64_t seed = 1;
+  size_t bandwidth_probe_bytes = 0;  // 0: measure_read_bandwidth_gbps's default (1 GiB)
+};
+
+struct MachineReport {
+  int threads = 0;
+  double bandwidth_gbps = 0;
+  double peak_gflops = 0;
+  std::string isa;
+};
+
+struct PrefillReport {
+  int64_t prompt_tokens = 0;
+  double seconds = 0;
+  double tok_s = 0;
+};
+
+struct DecodeReport {
+  int64_t context = 0;  // tokens in the state before the first timed step
+  int64_t tokens = 0;   // timed steps
+  double seconds = 0;
+  double tok_s = 0;
+  double ms_per_token = 0;
+  uint64_t bytes_per_token = 0;
+  double roofline_fraction = 0;
+  std::array<double, static_cast<size_t>(Stage::Count)> stage_ms{};  // per token, by Stage
+};
+
+struct BenchReport {
+  std::string model;
+  std::string numerics;
+  MachineReport machine;
+  double load_seconds = 0;
+  uint64_t bytes_per_token = 0;  // decode_weight_bytes_per_token
+  // Decode contexts are filled by fill_synthetic_state, not by a prefill.
+  bool synthetic_state = true;
+  std::vector<PrefillReport> prefill;
+  std::vector<DecodeReport> decode;
+  std::vector<int64_t> skipped_contexts;
+  uint64_t peak_rss_bytes = 0;  // of the model runs, before the machine probes
+};
+
+// Throws Error naming the first invalid option (a negative thread count, a non-positive length).
+// run_benchmark checks too; front ends call it first to fail before costly preparations.
+void check_bench_options(const BenchOptions& options);
+
+// Loads the model, runs each prefill and decode measurement, then probes the machine (last, so
+// the probe's buffer does not count in the peak RSS). `progress` receives one-line messages.
+// Throws Error for invalid options (no thread, a non-positive length) and unloadable models.
+BenchReport run_benchmark(const BenchOptions& options, const std::function<void(const std::string&)>& progress = {});
+
+}  // namespace lightseek

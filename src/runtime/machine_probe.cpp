@@ -1,0 +1,221 @@
+#include "runtime/machine_probe.h"
+
+#include <immintrin.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "core/thread_pool.h"
+
+namespace lightseek {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+// Results are written here so that the compiler must compute them.
+volatile uint64_t word_sink;
+volatile float float_sink;
+
+// Bytes the probe may take without pushing the model's pages out: a quarter of what the kernel
+// calls available (free memory plus reclaimable cache).
+size_t available_memory_bytes() {
+  std::ifstream meminfo("/proc/meminfo");
+  std::string key;
+  uint64_t kib = 0;
+  std::string unit;
+  while (meminfo >> key >> kib >> unit) {
+    if (key == "MemAvailable:") return static_cast<size_t>(kib) * 1024;
+  }
+  const long pages = sysconf(_SC_AVPHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  return pages > 0 && page > 0 ? static_cast<size_t>(pages) * static_cast<size_t>(page) : size_t{1} << 30;
+}
+
+// 32-byte GCC vectors: the loads stay wide even in a baseline x86-64 build (two SSE loads each),
+// which is far more than one core's share of DRAM bandwidth needs.
+using Lanes = uint64_t __attribute__((vector_size(32)));
+
+uint64_t sum_lanes(const Lanes* data, size_t count) {
+  // Four independent accumulators keep several loads in flight.
+  Lanes a{}, b{}, c{}, d{};
+  size_t i = 0;
+  for (; i + 4 <= count; i += 4) {
+    a += data[i];
+    b += data[i + 1];
+    c += data[i + 2];
+    d += data[i + 3];
+  }
+  for (; i < count; ++i) a += data[i];
+  const Lanes total = a + b + c + d;
+  return total[0] + total[1] + total[2] + total[3];
+}
+
+// Independent FMA chains: enough of them to cover the FMA latency on both FMA ports.
+constexpr int kChains = 12;
+
+__attribute__((target("avx512f,fma"))) float fma_chains_avx512(int64_t iterations) {
+  __m512 acc[kChains];
+  for (int k = 0; k < kChains; ++k) acc[k] = _mm512_set1_ps(0.001f * static_cast<float>(k));
+  // a·x + b converges to b / (1 − a): no overflow or denormals however long it runs.
+  const __m512 a = _mm512_set1_ps(0.9999f), b = _mm512_set1_ps(1e-4f);
+  for (int64_t i = 0; i < iterations; ++i) {
+    for (int k = 0; k < kChains; ++k) acc[k] = _mm512_fmadd_ps(acc[k], a, b);
+  }
+  __m512 total = acc[0];
+  for (int k = 1; k < kChains; ++k) total = _mm512_add_ps(total, acc[k]);
+  // Stored and summed by hand: GCC 12 warns falsely inside _mm512_reduce_add_ps.
+  alignas(64) float lanes[16];
+  _mm512_store_ps(lanes, total);
+  float sum = 0.0f;
+  for (float lane : lanes) sum += lane;
+  return sum;
+}
+
+__attribute__((target("avx2,fma"))) float fma_chains_avx2(int64_t iterations) {
+  __m256 acc[kChains];
+  for (int k = 0; k < kChains; ++k) acc[k] = _mm256_set1_ps(0.001f * static_cast<float>(k));
+  const __m256 a = _mm256_set1_ps(0.9999f), b = _mm256_set1_ps(1e-4f);
+  for (int64_t i = 0; i < iterations; ++i) {
+    for (int k = 0; k < kChains; ++k) acc[k] = _mm256_fmadd_ps(acc[k], a, b);
+  }
+  __m256 total = acc[0];
+  for (int k = 1; k < kChains; ++k) total = _mm256_add_ps(total, acc[k]);
+  alignas(32) float lanes[8];
+  _mm256_store_ps(lanes, total);
+  float sum = 0.0f;
+  for (float lane : lanes) sum += lane;
+  return sum;
+}
+
+float fma_chains_scalar(int64_t iterations) {
+  float acc[kChains];
+  for (int k = 0; k < kChains; ++k) acc[k] = 0.001f * static_cast<float>(k);
+  for (int64_t i = 0; i < iterations; ++i) {
+    for (int k = 0; k < kChains; ++k) acc[k] = acc[k] * 0.9999f + 1e-4f;
+  }
+  float sum = 0.0f;
+  for (float value : acc) sum += value;
+  return sum;
+}
+
+enum class FmaIsa { Avx512, Avx2, Scalar };
+
+FmaIsa detect_fma_isa() {
+  if (__builtin_cpu_supports("avx512f")) return FmaIsa::Avx512;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return FmaIsa::Avx2;
+  return FmaIsa::Scalar;
+}
+
+// FP32 lanes per instruction of each variant.
+int fma_lanes(FmaIsa isa) { return isa == FmaIsa::Avx512 ? 16 : isa == FmaIsa::Avx2 ? 8 : 1; }
+
+float run_fma_chains(FmaIsa isa, int64_t iterations) {
+  switch (isa) {
+    case FmaIsa::Avx512: return fma_chains_avx512(iterations);
+    case FmaIsa::Avx2: return fma_chains_avx2(iterations);
+    case FmaIsa::Scalar: break;
+  }
+  return fma_chains_scalar(iterations);
+}
+
+void check_threads(int threads) {
+  if (threads < 1) fail("the machine probes need at least 1 thread, got ", threads);
+}
+
+}  // namespace
+
+double measure_read_bandwidth_gbps(int threads, size_t buffer_bytes) {
+  check_threads(threads);
+  if (buffer_bytes == 0) {
+    buffer_bytes = std::clamp(available_memory_bytes() / 4, size_t{64} << 20, size_t{1} << 30);
+  }
+  // Every thread reads its own contiguous slice, as a kernel reading one weight matrix would.
+  const size_t lanes = std::max<size_t>(buffer_bytes / sizeof(Lanes), static_cast<size_t>(threads));
+  const size_t slice = (lanes + threads - 1) / threads;
+  std::unique_ptr<Lanes[]> buffer(new Lanes[lanes]);
+  ThreadPool& pool = kernel_pool();
+  auto for_each_slice = [&](const std::function<void(Lanes*, size_t)>& body) {
+    pool.parallel_for(threads, 1, [&](int64_t begin, int64_t end, int) {
+      for (int64_t part = begin; part < end; ++part) {
+        const size_t first = std::min(lanes, static_cast<size_t>(part) * slice);
+        body(buffer.get() + first, std::min(lanes, first + slice) - first);
+      }
+    });
+  };
+  // Touch every page first, from the thread that will read it, so the passes measure reads and
+  // not page faults.
+  for_each_slice([](Lanes* data, size_t count) {
+    for (size_t i = 0; i < count; ++i) data[i] = Lanes{i, i + 1, i + 2, i + 3};
+  });
+
+  std::vector<uint64_t> sums(static_cast<size_t>(threads));
+  double best = 0.0, spent = 0.0;
+  for (int pass = 0; pass < 3 || (pass < 10 && spent < 0.4); ++pass) {
+    const auto start = Clock::now();
+    pool.parallel_for(threads, 1, [&](int64_t begin, int64_t end, int) {
+      for (int64_t part = begin; part < end; ++part) {
+        const size_t first = std::min(lanes, static_cast<size_t>(part) * slice);
+        sums[static_cast<size_t>(part)] = sum_lanes(buffer.get() + first, std::min(lanes, first + slice) - first);
+      }
+    });
+    const double seconds = seconds_since(start);
+    spent += seconds;
+    uint64_t total = 0;
+    for (uint64_t sum : sums) total += sum;
+    word_sink = total;
+    if (seconds > 0) best = std::max(best, static_cast<double>(lanes * sizeof(Lanes)) / seconds / 1e9);
+  }
+  return best;
+}
+
+double measure_peak_gflops(int threads) {
+  check_threads(threads);
+  const FmaIsa isa = detect_fma_isa();
+  const double flops_per_iteration = 2.0 * kChains * fma_lanes(isa);
+  // Calibrate on one thread so that each timed pass lasts about 0.1 s.
+  int64_t iterations = 1 << 16;
+  for (;;) {
+    const auto start = Clock::now();
+    float_sink = run_fma_chains(isa, iterations);
+    const double seconds = seconds_since(start);
+    if (seconds >= 0.02 || iterations >= (int64_t{1} << 40)) {
+      iterations = std::max<int64_t>(1, static_cast<int64_t>(static_cast<double>(iterations) * 0.1 / std::max(seconds, 1e-9)));
+      break;
+    }
+    iterations *= 4;
+  }
+  std::vector<float> results(static_cast<size_t>(threads));
+  double best = 0.0;
+  for (int pass = 0; pass < 3; ++pass) {
+    const auto start = Clock::now();
+    kernel_pool().parallel_for(threads, 1, [&](int64_t begin, int64_t end, int) {
+      for (int64_t part = begin; part < end; ++part) results[static_cast<size_t>(part)] = run_fma_chains(isa, iterations);
+    });
+    const double seconds = seconds_since(start);
+    float total = 0.0f;
+    for (float result : results) total += result;
+    float_sink = total;
+    if (seconds > 0) best = std::max(best, flops_per_iteration * static_cast<double>(iterations) * threads / seconds / 1e9);
+  }
+  return best;
+}
+
+std::string_view peak_flops_isa() {
+  switch (detect_fma_isa()) {
+    case FmaIsa::Avx512: return "avx512f";
+    case FmaIsa::Avx2: return "avx2+fma";
+    case FmaIsa::Scalar: break;
+  }
+  return "scalar";
+}
+
+}  // namespace lightseek

@@ -1,0 +1,79 @@
+#include "runtime/synthetic_checkpoint_cache.h"
+
+#include <unistd.h>
+
+#include <fstream>
+
+#include "core/dtype.h"
+#include "core/error.h"
+#include "formats/synthetic_model.h"
+#include "formats/tensor_inventory.h"
+#include "runtime/builtin_model.h"
+
+namespace lightseek {
+
+namespace {
+
+uint64_t stored_bytes(const ModelConfig& config, WeightPrecision precision) {
+  uint64_t total = 0;
+  for (const StoredTensor& tensor : stored_layout(config, precision)) {
+    uint64_t count = 1;
+    for (int64_t extent : tensor.shape) count *= static_cast<uint64_t>(extent);
+    total += count * dtype_size(tensor.dtype);
+  }
+  return total;
+}
+
+}  // namespace
+
+std::filesystem::path ensure_synthetic_flash_slice(int layers, int experts, const SyntheticCheckpointProgress& progress) {
+  const ModelConfig config = flash_slice_config(layers, experts, /*with_mtp=*/false);  // validates the sizes
+  const std::string name = "flash-slice-L" + std::to_string(layers) + "-E" + std::to_string(experts);
+  const auto parent = cache_directory() / "synthetic";
+  const auto dir = parent / name;
+  if (std::filesystem::exists(dir / "complete")) return dir;
+
+  std::error_code error;
+  std::filesystem::create_directories(parent, error);
+  if (error) fail(parent.string(), ": cannot create: ", error.message());
+  SyntheticModelOptions options;
+  options.precision = WeightPrecision::Native;
+  const uint64_t needed = stored_bytes(config, options.precision);
+  const auto space = std::filesystem::space(parent, error);
+  // A little headroom: the disk should not be left completely full.
+  if (!error && space.available < needed + (uint64_t{256} << 20)) {
+    fail(dir.string(), ": the synthetic checkpoint needs ", needed / 1e9, " GB but only ", space.available / 1e9,
+         " GB are free (set LIGHTSEEK_CACHE to another disk, or use fewer --layers/--experts)");
+  }
+  if (progress.status) {
+    progress.status(str_cat("generating a synthetic V4-Flash slice (", layers, " layers, ", experts, " experts, ",
+                            needed / 1e9, " GB) in ", dir.string(), " (once)"));
+  }
+  // The process id keeps two concurrent first runs from writing into the same scratch folder.
+  const auto scratch = parent / (name + ".partial-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(scratch, error);
+  options.progress = progress.bytes;
+  try {
+    write_synthetic_model(scratch, config, options);
+    std::ofstream(scratch / "complete") << name << "\n";
+  } catch (...) {
+    std::filesystem::remove_all(scratch, error);
+    throw;
+  }
+  // Another run may have finished the same checkpoint meanwhile; it is identical, keep it.
+  if (std::filesystem::exists(dir / "complete")) {
+    std::filesystem::remove_all(scratch, error);
+    return dir;
+  }
+  std::filesystem::remove_all(dir, error);  // an incomplete leftover
+  std::filesystem::rename(scratch, dir, error);
+  if (error) {
+    const std::string reason = error.message();
+    std::filesystem::remove_all(scratch, error);
+    if (std::filesystem::exists(dir / "complete")) return dir;
+    fail(dir.string(), ": cannot move the synthetic checkpoint into place: ", reason);
+  }
+  return dir;
+}
+
+}  // namespace lightseek

@@ -1,0 +1,65 @@
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "core/error.h"
+#include "core/thread_pool.h"
+
+namespace lightseek {
+namespace {
+
+TEST(ThreadPool, CoversEveryIndexExactlyOnceInGrainMultiples) {
+  ThreadPool pool(3);
+  for (int64_t count : {1, 5, 16, 17, 1000}) {
+    std::vector<std::atomic<int>> hits(count);
+    std::atomic<int> bad_boundaries{0};
+    pool.parallel_for(count, 4, [&](int64_t begin, int64_t end, int thread) {
+      if (begin % 4 != 0 || thread < 0 || thread >= pool.threads()) bad_boundaries++;
+      for (int64_t i = begin; i < end; ++i) hits[i]++;
+    });
+    for (int64_t i = 0; i < count; ++i) ASSERT_EQ(hits[i].load(), 1) << "count " << count << " index " << i;
+    EXPECT_EQ(bad_boundaries.load(), 0);
+  }
+}
+
+TEST(ThreadPool, ManySmallRegionsInARow) {
+  ThreadPool pool(2);
+  std::atomic<int64_t> total{0};
+  for (int round = 0; round < 20000; ++round) {
+    pool.parallel_for(8, 1, [&](int64_t begin, int64_t end, int) { total += end - begin; });
+  }
+  EXPECT_EQ(total.load(), 20000 * 8);
+}
+
+TEST(ThreadPool, NestedRegionsRunOnTheCallingThread) {
+  ThreadPool pool(2);
+  std::atomic<int> inner{0};
+  pool.parallel_for(4, 1, [&](int64_t begin, int64_t end, int) {
+    for (int64_t i = begin; i < end; ++i) {
+      pool.parallel_for(10, 1, [&](int64_t b, int64_t e, int) { inner += static_cast<int>(e - b); });
+    }
+  });
+  EXPECT_EQ(inner.load(), 40);
+}
+
+TEST(ThreadPool, CallersOnSeveralThreadsTakeTurns) {
+  ThreadPool pool(2);
+  std::atomic<int64_t> total{0};
+  std::vector<std::thread> callers;
+  for (int c = 0; c < 3; ++c) {
+    callers.emplace_back([&] {
+      for (int round = 0; round < 500; ++round) {
+        pool.parallel_for(100, 7, [&](int64_t begin, int64_t end, int) { total += end - begin; });
+      }
+    });
+  }
+  for (auto& caller : callers) caller.join();
+  EXPECT_EQ(total.load(), 3 * 500 * 100);
+}
+
+TEST(ThreadPool, RejectsAThreadCountBelowOne) { EXPECT_THROW(ThreadPool(0), Error); }
+
+}  // namespace
+}  // namespace lightseek
