@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/thread_pool.h"
+#include "kernels/fast_gemm_amx.h"
 #include "kernels/fast_linear_kernels.h"
 
 namespace lightseek {
@@ -16,6 +17,7 @@ using fast_kernels::KernelTable;
 
 const KernelTable& kernels_for(Isa isa) {
   switch (isa) {
+    case Isa::Amx:
     case Isa::Avx512: return fast_kernels::avx512_kernels();
     case Isa::Avx2: return fast_kernels::avx2_kernels();
     case Isa::Scalar: break;
@@ -76,13 +78,50 @@ int64_t row_grain(const WeightMatrix& weight, int64_t tokens) {
   return (rows + 15) / 16 * 16;
 }
 
-// Tokens per pass over the weights: the int8 or float activations of a pass stay in L2.
+// Tokens per pass over the weights: the int16 or float activations of a pass stay in L2.
 constexpr int64_t kTokenChunk = 32;
+// From this many tokens on, AMX tiles beat the matrix-vector kernels even though a tile holds 16
+// tokens: the weights are dequantised once per call either way.
+constexpr int64_t kAmxMinTokens = 4;
 
-void run(const KernelTable& table, const WeightMatrix& weight, int64_t row_begin, int64_t row_count, const float* x,
-         int64_t tokens, float* y, ThreadPool* pool) {
+// Several tokens on AMX: activations converted to the tile layout once, rows split over threads
+// in whole 32-row tiles, each thread with its own dequantisation scratch.
+void run_amx(const WeightMatrix& weight, int64_t row_begin, int64_t row_count, const float* x, int64_t tokens,
+             float* y, ThreadPool* pool) {
+  fast_kernels::TileActivations tiles;
+  tiles.tokens = tokens;
+  tiles.token_blocks = (tokens + 15) / 16;
+  tiles.chunks = (weight.cols + 31) / 32;
+  thread_local std::vector<uint16_t> high, low;
+  high.resize(static_cast<size_t>(fast_kernels::amx_activation_elements(tiles)));
+  low.resize(high.size());
+  tiles.high = high.data();
+  tiles.low = low.data();
+  fast_kernels::amx_prepare_activations(x, weight.cols, tiles);
+  const int threads = pool ? pool->threads() : 1;
+  std::vector<std::vector<uint16_t>> scratch(static_cast<size_t>(threads));
+  auto work = [&](int64_t begin, int64_t end, int thread) {
+    auto& mine = scratch[static_cast<size_t>(thread)];
+    mine.resize(static_cast<size_t>(fast_kernels::amx_scratch_elements(tiles)));
+    fast_kernels::amx_rows(weight, row_begin + begin, row_begin + end, tiles, mine.data(), y + begin, row_count);
+  };
+  if (pool == nullptr) {
+    work(0, row_count, 0);
+  } else {
+    pool->parallel_for(row_count, 32, work);
+  }
+}
+
+void run(Isa isa, const WeightMatrix& weight, int64_t row_begin, int64_t row_count, const float* x, int64_t tokens,
+         float* y, ThreadPool* pool) {
   check_shape(weight, row_begin, row_count);
   if (tokens <= 0 || row_count == 0) return;
+  // F32 weights (hyper-connection mixes) would lose bits as bf16: they stay on the FMA kernels.
+  if (isa == Isa::Amx && tokens >= kAmxMinTokens && weight.format != WeightFormat::F32) {
+    run_amx(weight, row_begin, row_count, x, tokens, y, pool);
+    return;
+  }
+  const KernelTable& table = kernels_for(isa);
   const fast_kernels::RowsKernel kernel = kernel_for(table, weight.format);
   Activations activations;
   activations.tokens = tokens;
@@ -118,7 +157,7 @@ void run(const KernelTable& table, const WeightMatrix& weight, int64_t row_begin
 
 void fast_linear_rows(const WeightMatrix& weight, int64_t row_begin, int64_t row_count, const float* x, int64_t tokens,
                       float* y, ThreadPool* pool) {
-  run(kernels_for(active_isa()), weight, row_begin, row_count, x, tokens, y, pool ? pool : &kernel_pool());
+  run(active_isa(), weight, row_begin, row_count, x, tokens, y, pool ? pool : &kernel_pool());
 }
 
 void fast_linear(const WeightMatrix& weight, const float* x, int64_t tokens, float* y, ThreadPool* pool) {
@@ -127,7 +166,7 @@ void fast_linear(const WeightMatrix& weight, const float* x, int64_t tokens, flo
 
 void fast_linear_with(Isa isa, const WeightMatrix& weight, const float* x, int64_t tokens, float* y) {
   if (!cpu_supports(isa)) fail("fast_linear_with: this CPU does not support ", isa_name(isa));
-  run(kernels_for(isa), weight, 0, weight.rows, x, tokens, y, nullptr);
+  run(isa, weight, 0, weight.rows, x, tokens, y, nullptr);
 }
 
 }  // namespace lightseek

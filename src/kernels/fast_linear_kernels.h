@@ -26,7 +26,7 @@ struct Activations {
 };
 
 // Where column c of a row lives in the chunk order.
-inline int64_t q_position(int64_t c) {
+static inline int64_t q_position(int64_t c) {
   const int64_t within = c % 64;
   return c - within + (within % 2) * 32 + (within / 32) * 16 + (within % 32) / 2;
 }
@@ -46,9 +46,10 @@ const KernelTable& scalar_kernels();
 const KernelTable& avx2_kernels();    // only valid where the CPU has AVX2
 const KernelTable& avx512_kernels();  // only valid where the CPU has AVX-512 + VNNI
 
+// (Helpers here are static: each ISA's file gets its own copy, never one built for another ISA.)
 // E8M0 as the SIMD kernels decode it: the byte shifted into a float's exponent (code 0, 2^-127,
 // becomes 0; no real checkpoint uses it).
-inline float fast_e8m0(uint8_t code) { return std::bit_cast<float>(static_cast<uint32_t>(code) << 23); }
+static inline float fast_e8m0(uint8_t code) { return std::bit_cast<float>(static_cast<uint32_t>(code) << 23); }
 
 // FP8 e4m3 as the SIMD kernels decode it: the bits moved into an IEEE half, which is the value
 // times 2^-8 exactly (subnormals included); kernels multiply 256 into the block scale.

@@ -4,8 +4,8 @@
 
 #include "core/error.h"
 #include "kernels/dequantize.h"
-#include "kernels/linear.h"
 #include "kernels/norm.h"
+#include "model/linear_map.h"
 
 namespace lightseek {
 
@@ -28,9 +28,10 @@ namespace {
 
 // μ = (x·fnᵀ)·rsqrt(mean(x²) + eps) per token: normalising after the product equals normalising
 // the input first (§5.2 step 3).
-std::vector<float> mix_logits(const WeightMatrix& fn, const float* streams, int64_t tokens, int64_t width, float eps) {
+std::vector<float> mix_logits(const NumericsOptions& numerics, const WeightMatrix& fn, const float* streams,
+                              int64_t tokens, int64_t width, float eps) {
   std::vector<float> mu(static_cast<size_t>(tokens * fn.rows));
-  linear(fn, streams, tokens, mu.data());
+  apply_linear(numerics, fn, streams, tokens, mu.data());
   for (int64_t t = 0; t < tokens; ++t) {
     const float* x = streams + t * width;
     const float inverse_rms = 1.0f / std::sqrt(dot(x, x, width) / static_cast<float>(width) + eps);
@@ -72,19 +73,21 @@ void sinkhorn(float* c, int64_t n, int64_t iterations, float eps) {
 
 }  // namespace
 
-HyperConnection::HyperConnection(const ModelConfig& config, const HyperConnectionWeights& weights)
+HyperConnection::HyperConnection(const ModelConfig& config, const HyperConnectionWeights& weights,
+                                 NumericsOptions numerics)
     : streams_(config.hc_mult),
       dim_(config.hidden_size),
       iterations_(config.hc_sinkhorn_iters),
       norm_eps_(static_cast<float>(config.rms_norm_eps)),
       hc_eps_(static_cast<float>(config.hc_eps)),
+      numerics_(numerics),
       fn_(matrix_view(weights.fn)),
       base_(to_f32_vector(weights.base)),
       scale_(to_f32_vector(weights.scale)) {}
 
 void HyperConnection::collapse(const float* streams, int64_t tokens, float* collapsed) {
   const int64_t n = streams_, width = n * dim_, outputs = (2 + n) * n;
-  const std::vector<float> mu = mix_logits(fn_, streams, tokens, width, norm_eps_);
+  const std::vector<float> mu = mix_logits(numerics_, fn_, streams, tokens, width, norm_eps_);
   post_.assign(static_cast<size_t>(tokens * n), 0.0f);
   comb_.assign(static_cast<size_t>(tokens * n * n), 0.0f);
   std::vector<float> pre(static_cast<size_t>(n));
@@ -125,18 +128,20 @@ void HyperConnection::expand(const float* output, int64_t tokens, float* streams
   }
 }
 
-HyperConnectionHead::HyperConnectionHead(const ModelConfig& config, const HyperConnectionWeights& weights)
+HyperConnectionHead::HyperConnectionHead(const ModelConfig& config, const HyperConnectionWeights& weights,
+                                         NumericsOptions numerics)
     : streams_(config.hc_mult),
       dim_(config.hidden_size),
       norm_eps_(static_cast<float>(config.rms_norm_eps)),
       hc_eps_(static_cast<float>(config.hc_eps)),
+      numerics_(numerics),
       fn_(matrix_view(weights.fn)),
       base_(to_f32_vector(weights.base)),
       scale_(to_f32_vector(weights.scale)) {}
 
 void HyperConnectionHead::collapse(const float* streams, int64_t tokens, float* out) const {
   const int64_t n = streams_, width = n * dim_;
-  const std::vector<float> mu = mix_logits(fn_, streams, tokens, width, norm_eps_);
+  const std::vector<float> mu = mix_logits(numerics_, fn_, streams, tokens, width, norm_eps_);
   std::vector<float> w(static_cast<size_t>(n));
   for (int64_t t = 0; t < tokens; ++t) {
     for (int64_t j = 0; j < n; ++j) w[j] = sigmoid(mu[t * n + j] * scale_[0] + base_[j]) + hc_eps_;

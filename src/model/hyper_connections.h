@@ -9,12 +9,13 @@
 #include "core/weight_matrix.h"
 #include "formats/model_binding.h"
 #include "formats/model_config.h"
+#include "model/numerics.h"
 
 namespace lightseek {
 
 class HyperConnection {
  public:
-  HyperConnection(const ModelConfig& config, const HyperConnectionWeights& weights);
+  HyperConnection(const ModelConfig& config, const HyperConnectionWeights& weights, NumericsOptions numerics = {});
 
   // For each token of streams [tokens, n, D]: computes the mix (§5.2), writes the collapsed
   // input Σ_j pre[j]·X[j] to `collapsed` [tokens, D], and keeps post/comb for expand().
@@ -25,6 +26,7 @@ class HyperConnection {
  private:
   int64_t streams_, dim_, iterations_;
   float norm_eps_, hc_eps_;
+  NumericsOptions numerics_;
   WeightMatrix fn_;
   std::vector<float> base_, scale_;
   std::vector<float> post_, comb_;  // per token of the last collapse
@@ -33,12 +35,14 @@ class HyperConnection {
 // The final collapse (§5.4): y = Σ_j w[j]·X[j] with w = sigmoid(μ·scale + base) + eps.
 class HyperConnectionHead {
  public:
-  HyperConnectionHead(const ModelConfig& config, const HyperConnectionWeights& weights);
+  HyperConnectionHead(const ModelConfig& config, const HyperConnectionWeights& weights,
+                      NumericsOptions numerics = {});
   void collapse(const float* streams, int64_t tokens, float* out) const;
 
  private:
   int64_t streams_, dim_;
   float norm_eps_, hc_eps_;
+  NumericsOptions numerics_;
   WeightMatrix fn_;
   std::vector<float> base_, scale_;
 };

@@ -12,8 +12,8 @@ namespace lightseek {
 
 Block::Block(const ModelConfig& config, const BlockWeights& weights, NumericsOptions numerics)
     : config_(config),
-      hc_attn_(config, weights.hc_attn),
-      hc_ffn_(config, weights.hc_ffn),
+      hc_attn_(config, weights.hc_attn, numerics),
+      hc_ffn_(config, weights.hc_ffn, numerics),
       attn_norm_(to_f32_vector(weights.attn_norm)),
       ffn_norm_(to_f32_vector(weights.ffn_norm)),
       attention_(config, weights.attn, weights.spec, numerics),
@@ -41,13 +41,13 @@ Transformer::Transformer(const ModelConfig& config, const ModelWeights& weights,
     : config_(config),
       weights_(weights),
       numerics_(numerics),
-      hc_head_(config, weights.hc_head),
+      hc_head_(config, weights.hc_head, numerics),
       norm_(to_f32_vector(weights.norm)) {
   for (const BlockWeights& block : weights.layers) blocks_.push_back(std::make_unique<Block>(config, block, numerics));
   if (!weights.mtp.empty()) {
     const MtpWeights& mtp = weights.mtp[0];
     mtp_block_ = std::make_unique<Block>(config, mtp.block, numerics);
-    mtp_hc_head_ = std::make_unique<HyperConnectionHead>(config, mtp.hc_head);
+    mtp_hc_head_ = std::make_unique<HyperConnectionHead>(config, mtp.hc_head, numerics);
     mtp_enorm_ = to_f32_vector(mtp.enorm);
     mtp_hnorm_ = to_f32_vector(mtp.hnorm);
     mtp_norm_ = to_f32_vector(mtp.norm);
