@@ -51,13 +51,13 @@ void register_logits(CLI::App& app) {
   CLI::App* command = app.add_subcommand("logits", "Print the top tokens and logits at the last prompt position");
   command->add_option("-m,--model", options->model_dir, "model directory")->required();
   command->add_option("--prompt-ids", options->prompt_ids, "token ids, e.g. 1,2,3")->required();
-  command->add_option("--numerics", options->numerics, "exact | reference")->capture_default_str();
+  command->add_option("--numerics", options->numerics, "exact | reference | fast")->capture_default_str();
   command->add_option("--top", options->top, "how many tokens to print")->capture_default_str()->check(
       CLI::PositiveNumber);
   command->callback([options] {
     const std::vector<int32_t> ids = parse_ids(options->prompt_ids);
     const auto numerics = parse_numerics(options->numerics);
-    if (!numerics) fail("--numerics must be exact or reference, got '", options->numerics, "'");
+    if (!numerics) fail("--numerics must be exact, reference or fast, got '", options->numerics, "'");
     const ModelConfig config = load_model_config(options->model_dir);
     const Checkpoint checkpoint = Checkpoint::open(options->model_dir);
     const ModelWeights weights = bind_model(config, checkpoint);

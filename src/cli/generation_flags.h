@@ -20,7 +20,7 @@ namespace lightseek::cli {
 struct GenerationFlags {
   std::string model_dir;  // empty: the built-in model
   std::string tokenizer_file;
-  std::string numerics = "exact";
+  std::string numerics = "fast";
   std::string system;
   bool thinking = false;
   std::string effort = "default";

@@ -36,18 +36,41 @@ std::string_view isa_name(Isa isa) {
   return "?";
 }
 
+#if defined(__x86_64__)
+namespace {
+struct X86Features {
+  bool avx2 = false, avx512 = false;
+};
+
+// CPUID for the instructions and XGETBV for the operating system saving their registers.
+X86Features read_x86_features() {
+  X86Features features;
+  unsigned eax, ebx, ecx, edx;
+  if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return features;
+  const bool fma = ecx & (1u << 12), osxsave = ecx & (1u << 27), avx = ecx & (1u << 28), f16c = ecx & (1u << 29);
+  if (!osxsave || !avx) return features;
+  unsigned xcr0_low, xcr0_high;
+  __asm__("xgetbv" : "=a"(xcr0_low), "=d"(xcr0_high) : "c"(0));
+  const bool ymm_state = (xcr0_low & 0x6) == 0x6, zmm_state = (xcr0_low & 0xE6) == 0xE6;
+  if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return features;
+  const bool avx2 = ebx & (1u << 5), avx512f = ebx & (1u << 16), avx512dq = ebx & (1u << 17);
+  const bool avx512bw = ebx & (1u << 30), avx512vl = ebx & (1u << 31), avx512vnni = ecx & (1u << 11);
+  features.avx2 = ymm_state && avx2 && fma && f16c;
+  features.avx512 = features.avx2 && zmm_state && avx512f && avx512dq && avx512bw && avx512vl && avx512vnni;
+  return features;
+}
+}  // namespace
+#endif
+
 bool cpu_supports(Isa isa) {
 #if defined(__x86_64__)
+  static const X86Features features = read_x86_features();
   switch (isa) {
     case Isa::Scalar: return true;
-    case Isa::Avx2:
-      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
-    case Isa::Avx512:
-      return cpu_supports(Isa::Avx2) && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-             __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
-             __builtin_cpu_supports("avx512vnni");
+    case Isa::Avx2: return features.avx2;
+    case Isa::Avx512: return features.avx512;
     case Isa::Amx: {
-      static const bool amx = cpu_supports(Isa::Avx512) && amx_granted();
+      static const bool amx = features.avx512 && amx_granted();
       return amx;
     }
   }

@@ -1,5 +1,7 @@
 #include "runtime/machine_probe.h"
 
+#include "kernels/cpu_features.h"
+
 #include <immintrin.h>
 #include <unistd.h>
 
@@ -13,6 +15,7 @@
 
 #include "core/error.h"
 #include "core/thread_pool.h"
+#include "kernels/cpu_features.h"
 
 namespace lightseek {
 
@@ -110,8 +113,8 @@ float fma_chains_scalar(int64_t iterations) {
 enum class FmaIsa { Avx512, Avx2, Scalar };
 
 FmaIsa detect_fma_isa() {
-  if (__builtin_cpu_supports("avx512f")) return FmaIsa::Avx512;
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return FmaIsa::Avx2;
+  if (cpu_supports(Isa::Avx512)) return FmaIsa::Avx512;
+  if (cpu_supports(Isa::Avx2)) return FmaIsa::Avx2;
   return FmaIsa::Scalar;
 }
 
