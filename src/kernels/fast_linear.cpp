@@ -83,32 +83,40 @@ constexpr int64_t kTokenChunk = 32;
 // From this many tokens on, AMX tiles beat the matrix-vector kernels even though a tile holds 16
 // tokens: the weights are dequantised once per call either way.
 constexpr int64_t kAmxMinTokens = 4;
+constexpr int64_t kAmxTokenGroup = 64;
 
 // Several tokens on AMX: activations converted to the tile layout once, rows split over threads
 // in whole 32-row tiles, each thread with its own dequantisation scratch.
 void run_amx(const WeightMatrix& weight, int64_t row_begin, int64_t row_count, const float* x, int64_t tokens,
              float* y, ThreadPool* pool) {
-  fast_kernels::TileActivations tiles;
-  tiles.tokens = tokens;
-  tiles.token_blocks = (tokens + 15) / 16;
-  tiles.chunks = (weight.cols + 31) / 32;
-  thread_local std::vector<uint16_t> high, low;
-  high.resize(static_cast<size_t>(fast_kernels::amx_activation_elements(tiles)));
-  low.resize(high.size());
-  tiles.high = high.data();
-  tiles.low = low.data();
-  fast_kernels::amx_prepare_activations(x, weight.cols, tiles);
   const int threads = pool ? pool->threads() : 1;
   std::vector<std::vector<uint16_t>> scratch(static_cast<size_t>(threads));
-  auto work = [&](int64_t begin, int64_t end, int thread) {
-    auto& mine = scratch[static_cast<size_t>(thread)];
-    mine.resize(static_cast<size_t>(fast_kernels::amx_scratch_elements(tiles)));
-    fast_kernels::amx_rows(weight, row_begin + begin, row_begin + end, tiles, mine.data(), y + begin, row_count);
-  };
-  if (pool == nullptr) {
-    work(0, row_count, 0);
-  } else {
-    pool->parallel_for(row_count, 32, work);
+  thread_local std::vector<uint16_t> high, low;
+  // Token groups small enough that their activation tiles stay in L2 while every weight panel
+  // passes over them (the panels are dequantised once per group, which costs less than
+  // streaming the activations from L3 for every panel: 512-token prefill, 1 thread, 21 -> ? s).
+  for (int64_t t0 = 0; t0 < tokens; t0 += kAmxTokenGroup) {
+    fast_kernels::TileActivations tiles;
+    tiles.tokens = std::min(kAmxTokenGroup, tokens - t0);
+    tiles.token_blocks = (tiles.tokens + 15) / 16;
+    tiles.chunks = (weight.cols + 31) / 32;
+    high.resize(static_cast<size_t>(fast_kernels::amx_activation_elements(tiles)));
+    low.resize(high.size());
+    tiles.high = high.data();
+    tiles.low = low.data();
+    fast_kernels::amx_prepare_activations(x + t0 * weight.cols, weight.cols, tiles);
+    float* y_group = y + t0 * row_count;
+    auto work = [&](int64_t begin, int64_t end, int thread) {
+      auto& mine = scratch[static_cast<size_t>(thread)];
+      mine.resize(static_cast<size_t>(fast_kernels::amx_scratch_elements(tiles)));
+      fast_kernels::amx_rows(weight, row_begin + begin, row_begin + end, tiles, mine.data(), y_group + begin,
+                             row_count);
+    };
+    if (pool == nullptr) {
+      work(0, row_count, 0);
+    } else {
+      pool->parallel_for(row_count, 32, work);
+    }
   }
 }
 
@@ -122,13 +130,25 @@ void run(Isa isa, const WeightMatrix& weight, int64_t row_begin, int64_t row_cou
     return;
   }
   const KernelTable& table = kernels_for(isa);
-  const fast_kernels::RowsKernel kernel = kernel_for(table, weight.format);
+  fast_kernels::RowsKernel kernel = kernel_for(table, weight.format);
   Activations activations;
   activations.tokens = tokens;
   activations.cols = weight.cols;
   activations.padded_cols = (weight.cols + 63) / 64 * 64;
   activations.f32 = x;
   thread_local QuantizedRows quantized;
+  thread_local std::vector<uint16_t> bf16_high, bf16_low;
+  // FP8 with whole 128-column blocks on CPUs with AVX512-BF16: the bf16 dot-product kernel.
+  if (isa == Isa::Amx && weight.format == WeightFormat::FP8_E4M3_BLOCK128 && weight.cols % 128 == 0 &&
+      fast_kernels::avx512_bf16_fp8_kernel() != nullptr) {
+    kernel = fast_kernels::avx512_bf16_fp8_kernel();
+    bf16_high.resize(static_cast<size_t>(tokens * activations.padded_cols));
+    bf16_low.resize(bf16_high.size());
+    fast_kernels::split_bf16_activations(x, tokens, weight.cols, activations.padded_cols, bf16_high.data(),
+                                         bf16_low.data());
+    activations.bf16_high = bf16_high.data();
+    activations.bf16_low = bf16_low.data();
+  }
   if (weight.format == WeightFormat::FP4_E2M1_BLOCK32) {
     quantize_rows(x, tokens, weight.cols, activations.padded_cols, quantized);
     activations.q = quantized.q.data();
@@ -142,6 +162,10 @@ void run(Isa isa, const WeightMatrix& weight, int64_t row_begin, int64_t row_cou
       if (chunk.q) {
         chunk.q += t0 * chunk.padded_cols;
         chunk.q_scale += t0 * (chunk.padded_cols / 4);
+      }
+      if (chunk.bf16_high) {
+        chunk.bf16_high += t0 * chunk.padded_cols;
+        chunk.bf16_low += t0 * chunk.padded_cols;
       }
       kernel(weight, row_begin + begin, row_begin + end, chunk, y + t0 * row_count + begin, row_count);
     }

@@ -30,6 +30,7 @@ void fp4_row(const uint8_t* packed, const uint8_t* scales, int64_t cols, const A
   for (int t = 0; t < TB; ++t) sums[t] = _mm256_setzero_ps();
   const int64_t quarter = x.padded_cols / 4;
   for (int64_t c = 0; c < cols; c += 32) {  // one block of 32
+    if (c % 128 == 0) _mm_prefetch(reinterpret_cast<const char*>(packed + c / 2 + kPrefetchBytes), _MM_HINT_T0);
     const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(packed + c / 2));
     const __m256i even = _mm256_cvtepi8_epi16(_mm_shuffle_epi8(table, _mm_and_si128(bytes, low)));
     const __m256i odd = _mm256_cvtepi8_epi16(_mm_shuffle_epi8(table, _mm_and_si128(_mm_srli_epi16(bytes, 4), low)));
@@ -80,6 +81,7 @@ void fp8_row(const uint8_t* codes, const uint8_t* scales, int64_t cols, const Ac
     for (int t = 0; t < TB; ++t) block[t] = _mm256_setzero_ps();
     int64_t c = b;
     for (; c + 8 <= end; c += 8) {
+      if (c % 64 == 0) _mm_prefetch(reinterpret_cast<const char*>(codes + c + kPrefetchBytes), _MM_HINT_T0);
       const __m256 weights = fp8_to_scaled_f32(codes + c);
       for (int t = 0; t < TB; ++t) {
         block[t] = _mm256_fmadd_ps(weights, _mm256_loadu_ps(x.f32 + (t0 + t) * cols + c), block[t]);

@@ -35,6 +35,7 @@ void fp4_row(const uint8_t* packed, const uint8_t* scales, int64_t cols, const A
     const __m512i two = _mm512_set1_epi32(2);
     for (int64_t chunk = 0; chunk < blocks; chunk += 2, pick = _mm512_add_epi32(pick, two)) {
       const int64_t c = group + chunk * 32;
+      _mm_prefetch(reinterpret_cast<const char*>(packed + c / 2 + kPrefetchBytes), _MM_HINT_T0);
       const __m256i bytes = chunk + 1 < blocks
                                 ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(packed + c / 2))
                                 : _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(packed + c / 2)));
@@ -93,6 +94,7 @@ void fp8_row(const uint8_t* codes, const uint8_t* scales, int64_t cols, const Ac
     for (int t = 0; t < TB; ++t) even[t] = odd[t] = _mm512_setzero_ps();
     int64_t c = b;
     for (; c + 32 <= end; c += 32) {
+      _mm_prefetch(reinterpret_cast<const char*>(codes + c + kPrefetchBytes), _MM_HINT_T0);
       const __m512 w0 = fp8_to_scaled_f32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(codes + c)));
       const __m512 w1 = fp8_to_scaled_f32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(codes + c + 16)));
       for (int t = 0; t < TB; ++t) {
@@ -135,6 +137,7 @@ void float_row(const uint8_t* row, int64_t cols, const Activations& x, int64_t t
   for (int t = 0; t < TB; ++t) sums[t] = _mm512_setzero_ps();
   for (int64_t c = 0; c < cols; c += 16) {
     const __mmask16 mask = tail_mask(cols - c);
+    if (c % 32 == 0) _mm_prefetch(reinterpret_cast<const char*>(row + c * (kBf16 ? 2 : 4) + kPrefetchBytes), _MM_HINT_T0);
     __m512 weights;
     if constexpr (kBf16) {
       const __m256i bits = _mm256_maskz_loadu_epi16(mask, row + c * 2);
