@@ -57,6 +57,15 @@ MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
   return *this;
 }
 
+bool MappedFile::populate() const {
+  if (data_ == nullptr || size_ == 0) return true;
+#ifdef MADV_POPULATE_READ
+  return ::madvise(const_cast<uint8_t*>(data_), size_, MADV_POPULATE_READ) == 0;
+#else
+  return false;
+#endif
+}
+
 MappedFile::~MappedFile() {
   if (data_) ::munmap(const_cast<uint8_t*>(data_), size_);
 }

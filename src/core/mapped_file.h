@@ -26,6 +26,11 @@ class MappedFile {
   std::span<const uint8_t> bytes() const { return {data_, size_}; }
   const std::filesystem::path& path() const { return path_; }
 
+  // Maps every page now (reading it from disk if it is not cached) instead of on first use, so
+  // that the first tokens do not pay a page fault per 4 KiB of weights they touch. Best effort:
+  // returns false when the kernel cannot (MADV_POPULATE_READ needs Linux 5.14).
+  bool populate() const;
+
  private:
   std::filesystem::path path_;
   const uint8_t* data_ = nullptr;

@@ -300,4 +300,10 @@ const TensorView* Checkpoint::find(std::string_view name) const {
   return found == tensors_.end() ? nullptr : &found->second;
 }
 
+bool Checkpoint::populate() const {
+  bool all = true;
+  for (const auto& file : files_) all = file->populate() && all;
+  return all;
+}
+
 }  // namespace lightseek

@@ -41,6 +41,8 @@ class Checkpoint {
   const std::vector<std::filesystem::path>& shard_paths() const { return shard_paths_; }
   // `metadata.total_size` of the index, or 0 when there is none.
   uint64_t index_total_size() const { return index_total_size_; }
+  // MappedFile::populate for every shard; false if any could not be populated.
+  bool populate() const;
 
  private:
   std::vector<std::unique_ptr<MappedFile>> files_;

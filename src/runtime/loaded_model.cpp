@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "runtime/builtin_model.h"
+#include "runtime/weight_residency.h"
 
 namespace lightseek {
 
@@ -14,6 +15,7 @@ std::unique_ptr<LoadedTextModel> load_text_model(const std::filesystem::path& mo
   model->directory = model->builtin ? ensure_builtin_model(status) : model_dir;
   model->config = load_model_config(model->directory);
   model->checkpoint = Checkpoint::open(model->directory);
+  populate_if_it_fits(model->checkpoint);
   model->weights = bind_model(model->config, model->checkpoint);
   model->transformer = std::make_unique<Transformer>(model->config, model->weights, numerics);
   const auto tokenizer_path = tokenizer_file.empty() ? model->directory / "tokenizer.json" : tokenizer_file;

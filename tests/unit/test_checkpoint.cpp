@@ -487,3 +487,17 @@ TEST(CheckpointFixtures, OpensEveryExpectationFile) {
 
 }  // namespace
 }  // namespace lightseek
+
+namespace lightseek {
+namespace {
+
+TEST(CheckpointPopulate, MapsEveryShardAndLeavesTheTensorsReadable) {
+  const Checkpoint checkpoint = Checkpoint::open(std::filesystem::path(LIGHTSEEK_TEST_FIXTURES) / "v4-oracle/tiny_native");
+  EXPECT_TRUE(checkpoint.populate());
+  const TensorView* embed = checkpoint.find("embed.weight");
+  ASSERT_NE(embed, nullptr);
+  EXPECT_GT(embed->nbytes, 0u);
+}
+
+}  // namespace
+}  // namespace lightseek
