@@ -25,6 +25,8 @@ struct BenchCommandOptions {
   bool no_act_quant = false;
   std::vector<int64_t> prompts{512};
   bool no_prefill = false;
+  std::vector<int64_t> prefill_contexts{2048, 8192, 32768, 65536};
+  int64_t prefill_chunk = 512;
   std::vector<int64_t> contexts{2048, 8192, 32768, 65536};
   int64_t decode_tokens = 16;
   uint64_t seed = 1;
@@ -73,6 +75,12 @@ void register_bench(CLI::App& app) {
   command->add_option("--numerics", flags->numerics, "fast | exact | reference")->capture_default_str();
   command->add_flag("--no-act-quant", flags->no_act_quant, "reference numerics without FP8 activation quantisation");
   command->add_option("--prompt", flags->prompts, "prompt lengths to prefill (several allowed)")->capture_default_str();
+  command->add_option("--prefill-contexts", flags->prefill_contexts,
+                      "contexts to prefill a chunk at, filled synthetically (several allowed; those past the "
+                      "model's maximum are skipped)")
+      ->capture_default_str();
+  command->add_option("--prefill-chunk", flags->prefill_chunk, "tokens prefilled at each --prefill-contexts context")
+      ->capture_default_str();
   command->add_flag("--no-prefill", flags->no_prefill, "measure decode only");
   command->add_option("--contexts", flags->contexts,
                       "decode contexts, filled synthetically (several allowed; those past the model's maximum are skipped)")
@@ -89,9 +97,18 @@ void register_bench(CLI::App& app) {
     if (!numerics) fail("--numerics must be fast, exact or reference, got '", flags->numerics, "'");
     options.numerics.mode = *numerics;
     options.numerics.activation_quant = !flags->no_act_quant;
-    if (flags->no_prefill && given(command, "--prompt")) fail("--no-prefill and --prompt contradict each other");
-    if (!flags->no_prefill) options.prompt_lengths = flags->prompts;
-    else options.prompt_lengths.clear();
+    for (const char* prefill_flag : {"--prompt", "--prefill-contexts", "--prefill-chunk"}) {
+      if (flags->no_prefill && given(command, prefill_flag)) {
+        fail("--no-prefill and ", prefill_flag, " contradict each other");
+      }
+    }
+    options.prompt_lengths = flags->prompts;
+    options.prefill_contexts = flags->prefill_contexts;
+    options.prefill_chunk = flags->prefill_chunk;
+    if (flags->no_prefill) {
+      options.prompt_lengths.clear();
+      options.prefill_contexts.clear();
+    }
     options.decode_contexts = flags->contexts;
     options.decode_tokens = flags->decode_tokens;
     options.seed = flags->seed;

@@ -15,6 +15,22 @@ std::string format(const char* pattern, auto... values) {
   return line;
 }
 
+// Measured state growth beside the estimates for the compact storages: the gap is what storing
+// the state in them would save.
+std::string kv_growth_line(const BenchReport& report) {
+  if (report.kv_bytes_per_token_estimates.empty()) return "";
+  std::string line = "KV growth per token: measured ";
+  line += report.kv_bytes_per_token_measured ? format("%.1f B (float32 state)", *report.kv_bytes_per_token_measured)
+                                             : std::string("n/a (needs two decode contexts)");
+  line += "; estimated";
+  const char* separator = " ";
+  for (const auto& [storage, bytes] : report.kv_bytes_per_token_estimates) {
+    line += format("%s%.1f B %s", separator, bytes, storage.c_str());
+    separator = ", ";
+  }
+  return line + "\n";
+}
+
 }  // namespace
 
 nlohmann::json bench_report_json(const BenchReport& report) {
@@ -26,6 +42,8 @@ nlohmann::json bench_report_json(const BenchReport& report) {
   json["peak_gflops"] = report.machine.peak_gflops;
   json["isa"] = report.machine.isa;
   json["load_seconds"] = report.load_seconds;
+  json["weights_populated"] = report.weights_populated;
+  json["populate_seconds"] = report.populate_seconds;
   json["peak_rss_bytes"] = report.peak_rss_bytes;
   json["bytes_per_token"] = report.bytes_per_token;
   json["synthetic_state"] = report.synthetic_state;
@@ -34,6 +52,14 @@ nlohmann::json bench_report_json(const BenchReport& report) {
     json["prefill"].push_back(
         {{"prompt_tokens", prefill.prompt_tokens}, {"tok_s", prefill.tok_s}, {"seconds", prefill.seconds}});
   }
+  json["prefill_sweep"] = nlohmann::json::array();
+  for (const PrefillAtContextReport& prefill : report.prefill_sweep) {
+    json["prefill_sweep"].push_back({{"context", prefill.context},
+                                     {"tokens", prefill.tokens},
+                                     {"tok_s", prefill.tok_s},
+                                     {"seconds", prefill.seconds}});
+  }
+  json["skipped_prefill_contexts"] = report.skipped_prefill_contexts;
   json["decode"] = nlohmann::json::array();
   for (const DecodeReport& decode : report.decode) {
     nlohmann::json stages = nlohmann::json::object();
@@ -44,17 +70,27 @@ nlohmann::json bench_report_json(const BenchReport& report) {
                               {"ms_per_token", decode.ms_per_token},
                               {"bytes_per_token", decode.bytes_per_token},
                               {"roofline_fraction", decode.roofline_fraction},
+                              {"state_bytes", decode.state_bytes},
                               {"stages", stages}});
   }
   json["skipped_contexts"] = report.skipped_contexts;
+  json["kv_bytes_per_token_measured"] =
+      report.kv_bytes_per_token_measured ? nlohmann::json(*report.kv_bytes_per_token_measured) : nlohmann::json();
+  json["kv_bytes_per_token_estimates"] = nlohmann::json::object();
+  for (const auto& [storage, bytes] : report.kv_bytes_per_token_estimates) {
+    json["kv_bytes_per_token_estimates"][storage] = bytes;
+  }
   return json;
 }
 
 std::string format_bench_report(const BenchReport& report) {
   const MachineReport& machine = report.machine;
   std::string text;
-  text += format("model %s, numerics %s, loaded in %.2f s, peak RSS %.2f GB\n", report.model.c_str(),
-                 report.numerics.c_str(), report.load_seconds, report.peak_rss_bytes / 1e9);
+  text += format("model %s, numerics %s, loaded in %.2f s (%s), peak RSS %.2f GB\n", report.model.c_str(),
+                 report.numerics.c_str(), report.load_seconds,
+                 report.weights_populated ? format("pages mapped in %.2f s more", report.populate_seconds).c_str()
+                                          : "pages mapped on first use",
+                 report.peak_rss_bytes / 1e9);
   text += format("machine: %d thread%s, read bandwidth %.1f GB/s, peak %.1f GFLOP/s (%s)\n", machine.threads,
                  machine.threads == 1 ? "" : "s", machine.bandwidth_gbps, machine.peak_gflops, machine.isa.c_str());
   if (!report.prefill.empty()) {
@@ -65,20 +101,35 @@ std::string format_bench_report(const BenchReport& report) {
                      prefill.seconds);
     }
   }
+  if (!report.prefill_sweep.empty()) {
+    text += "\nprefill at context (synthetic state)\n";
+    text += format("  %8s  %8s  %10s  %9s\n", "context", "chunk", "tok/s", "seconds");
+    for (const PrefillAtContextReport& prefill : report.prefill_sweep) {
+      text += format("  %8lld  %8lld  %10.2f  %9.3f\n", static_cast<long long>(prefill.context),
+                     static_cast<long long>(prefill.tokens), prefill.tok_s, prefill.seconds);
+    }
+  }
+  if (!report.skipped_prefill_contexts.empty()) {
+    text += "skipped prefill contexts (no room for the chunk before the model's maximum position):";
+    for (int64_t context : report.skipped_prefill_contexts) text += format(" %lld", static_cast<long long>(context));
+    text += "\n";
+  }
   if (!report.decode.empty()) {
     text += format("\ndecode (%s; %.3f GB of weights per token; stages in ms per token)\n",
                    report.synthetic_state ? "context filled synthetically" : "context from a prefill",
                    report.bytes_per_token / 1e9);
-    text += format("  %8s  %9s  %9s  %8s  %8s", "context", "tok/s", "ms/token", "GB/token", "roofline");
+    text += format("  %8s  %9s  %9s  %8s  %8s  %9s", "context", "tok/s", "ms/token", "GB/token", "roofline", "state MB");
     for (int s = 0; s < kStages; ++s) text += format("  %11s", std::string(stage_name(static_cast<Stage>(s))).c_str());
     text += "\n";
     for (const DecodeReport& decode : report.decode) {
-      text += format("  %8lld  %9.2f  %9.2f  %8.3f  %7.1f%%", static_cast<long long>(decode.context), decode.tok_s,
-                     decode.ms_per_token, decode.bytes_per_token / 1e9, 100.0 * decode.roofline_fraction);
+      text += format("  %8lld  %9.2f  %9.2f  %8.3f  %7.1f%%  %9.2f", static_cast<long long>(decode.context),
+                     decode.tok_s, decode.ms_per_token, decode.bytes_per_token / 1e9, 100.0 * decode.roofline_fraction,
+                     decode.state_bytes / 1e6);
       for (int s = 0; s < kStages; ++s) text += format("  %11.2f", decode.stage_ms[s]);
       text += "\n";
     }
   }
+  text += kv_growth_line(report);
   if (!report.skipped_contexts.empty()) {
     text += "skipped (past the model's maximum position):";
     for (int64_t context : report.skipped_contexts) text += format(" %lld", static_cast<long long>(context));

@@ -11,12 +11,16 @@ namespace lightseek {
 
 // Keys: model, numerics, threads, bandwidth_gbps, peak_gflops, isa, load_seconds,
 // peak_rss_bytes, bytes_per_token, synthetic_state, prefill [{prompt_tokens, tok_s, seconds}],
-// decode [{context, tokens, tok_s, ms_per_token, bytes_per_token, roofline_fraction,
-// stages {projections, indexer, attention, experts, head} in ms per token}], skipped_contexts.
+// prefill_sweep [{context, tokens, tok_s, seconds}], skipped_prefill_contexts,
+// decode [{context, tokens, tok_s, ms_per_token, bytes_per_token, roofline_fraction, state_bytes,
+// stages {projections, indexer, attention, experts, head} in ms per token}], skipped_contexts,
+// kv_bytes_per_token_measured (null with fewer than two decode contexts),
+// kv_bytes_per_token_estimates {bf16, fp8, fp8+fp4-index}.
 nlohmann::json bench_report_json(const BenchReport& report);
 
-// A machine line, a prefill table and a decode table (context | tok/s | ms/token | GB/token |
-// roofline % | ms per token of each stage), ending with a newline.
+// A machine line, a prefill table, a prefill-at-context table, a decode table (context | tok/s |
+// ms/token | GB/token | roofline % | state MB | ms per token of each stage) and a line of KV
+// growth per token (measured and estimated), ending with a newline.
 std::string format_bench_report(const BenchReport& report);
 
 }  // namespace lightseek

@@ -13,7 +13,10 @@
 #include "formats/model_binding.h"
 #include "model/transformer.h"
 #include "runtime/machine_probe.h"
+#include "runtime/memory_estimate.h"
+#include "runtime/state_bytes.h"
 #include "runtime/synthetic_state.h"
+#include "runtime/weight_residency.h"
 #include "runtime/weight_traffic.h"
 
 namespace lightseek {
@@ -47,12 +50,16 @@ void check_bench_options(const BenchOptions& options) {
   for (int64_t length : options.prompt_lengths) {
     if (length < 1) fail("--prompt lengths must be at least 1 token, got ", length);
   }
+  for (int64_t context : options.prefill_contexts) {
+    if (context < 1) fail("--prefill-contexts must be at least 1 token, got ", context);
+  }
+  if (options.prefill_chunk < 1) fail("--prefill-chunk must be at least 1 token, got ", options.prefill_chunk);
   for (int64_t context : options.decode_contexts) {
     if (context < 1) fail("--contexts must be at least 1 token, got ", context);
   }
   if (options.decode_tokens < 1) fail("--decode-tokens must be at least 1, got ", options.decode_tokens);
-  if (options.prompt_lengths.empty() && options.decode_contexts.empty()) {
-    fail("nothing to measure: no prompt length and no decode context");
+  if (options.prompt_lengths.empty() && options.prefill_contexts.empty() && options.decode_contexts.empty()) {
+    fail("nothing to measure: no prompt length, no prefill context and no decode context");
   }
 }
 
@@ -60,6 +67,17 @@ namespace {
 
 int32_t argmax(const std::vector<float>& logits) {
   return static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+}
+
+// Between the smallest and largest decode contexts: every decode state holds its context plus the
+// same number of further tokens, so the difference is the growth over the contexts' distance.
+std::optional<double> measured_growth_per_token(const std::vector<DecodeReport>& decodes) {
+  if (decodes.empty()) return std::nullopt;
+  const auto [smallest, largest] = std::minmax_element(
+      decodes.begin(), decodes.end(), [](const DecodeReport& a, const DecodeReport& b) { return a.context < b.context; });
+  if (largest->context == smallest->context) return std::nullopt;
+  const double growth = static_cast<double>(largest->state_bytes) - static_cast<double>(smallest->state_bytes);
+  return growth / static_cast<double>(largest->context - smallest->context);
 }
 
 uint64_t peak_rss_bytes() {
@@ -92,20 +110,24 @@ class Runner {
   }
 
   PrefillReport prefill(int64_t prompt_tokens) {
-    const std::vector<int32_t> tokens = random_tokens(prompt_tokens);
     SequenceState state = model_.transformer->new_sequence();
-    std::vector<float> logits;
-    std::vector<SequenceInput> batch(1);
-    batch[0].state = &state;
-    batch[0].tokens = tokens;
-    batch[0].logits = &logits;
-    batch[0].last_logits_only = true;  // a prompt needs the next token's distribution only
-    const auto start = Clock::now();
-    model_.transformer->forward(batch);
     PrefillReport report;
     report.prompt_tokens = prompt_tokens;
-    report.seconds = seconds_since(start);
+    report.seconds = timed_prefill(state, prompt_tokens);
     report.tok_s = report.seconds > 0 ? static_cast<double>(prompt_tokens) / report.seconds : 0.0;
+    return report;
+  }
+
+  // No warm-up of its own: the plain prefills (or warm_up()) already paid for first-use setup, and
+  // an untimed chunk first would move the state past `context` or cost a second synthetic fill.
+  PrefillAtContextReport prefill_at(int64_t context) {
+    SequenceState state = model_.transformer->new_sequence();
+    fill_synthetic_state(state, model_.config, context, options_.seed + static_cast<uint64_t>(context));
+    PrefillAtContextReport report;
+    report.context = context;
+    report.tokens = options_.prefill_chunk;
+    report.seconds = timed_prefill(state, options_.prefill_chunk);
+    report.tok_s = report.seconds > 0 ? static_cast<double>(report.tokens) / report.seconds : 0.0;
     return report;
   }
 
@@ -140,10 +162,25 @@ class Runner {
           static_cast<double>(stages.nanoseconds(static_cast<Stage>(s))) / 1e6 / static_cast<double>(report.tokens);
     }
     stages.reset();
+    report.state_bytes = sequence_state_bytes(state);
     return report;
   }
 
  private:
+  // Seconds of one forward of `count` random tokens appended to `state`.
+  double timed_prefill(SequenceState& state, int64_t count) {
+    const std::vector<int32_t> tokens = random_tokens(count);
+    std::vector<float> logits;
+    std::vector<SequenceInput> batch(1);
+    batch[0].state = &state;
+    batch[0].tokens = tokens;
+    batch[0].logits = &logits;
+    batch[0].last_logits_only = true;  // a prompt needs the next token's distribution only
+    const auto start = Clock::now();
+    model_.transformer->forward(batch);
+    return seconds_since(start);
+  }
+
   std::vector<int32_t> random_tokens(int64_t count) {
     std::uniform_int_distribution<int32_t> id(0, static_cast<int32_t>(model_.config.vocab_size - 1));
     std::vector<int32_t> tokens(static_cast<size_t>(count));
@@ -178,6 +215,11 @@ BenchReport run_benchmark(const BenchOptions& options, const std::function<void(
   model.weights = bind_model(model.config, model.checkpoint);
   model.transformer = std::make_unique<Transformer>(model.config, model.weights, options.numerics);
   report.load_seconds = seconds_since(load_start);
+  // As `run` and `chat` do: map every page now, so that timed steps do not fault in experts
+  // (an 8-step decode of the 16 GB slice took ~275k faults without this).
+  const auto populate_start = Clock::now();
+  report.weights_populated = populate_if_it_fits(model.checkpoint);
+  report.populate_seconds = seconds_since(populate_start);
   report.bytes_per_token = decode_weight_bytes_per_token(model.config, model.weights);
 
   Runner runner(options, model);
@@ -190,6 +232,17 @@ BenchReport run_benchmark(const BenchOptions& options, const std::function<void(
     say(str_cat("prefill of ", length, " tokens"));
     report.prefill.push_back(runner.prefill(length));
     say(str_cat("  ", report.prefill.back().tok_s, " tok/s"));
+  }
+  for (int64_t context : options.prefill_contexts) {
+    if (context + options.prefill_chunk > model.config.max_position_embeddings) {
+      say(str_cat("skipping prefill at context ", context, ": past the model's maximum of ",
+                  model.config.max_position_embeddings, " positions"));
+      report.skipped_prefill_contexts.push_back(context);
+      continue;
+    }
+    say(str_cat("prefill of ", options.prefill_chunk, " tokens at context ", context, " (synthetic state)"));
+    report.prefill_sweep.push_back(runner.prefill_at(context));
+    say(str_cat("  ", report.prefill_sweep.back().tok_s, " tok/s"));
   }
   for (int64_t context : options.decode_contexts) {
     // The state holds `context` tokens; the warm-up and timed steps take the next positions.
@@ -206,6 +259,11 @@ BenchReport run_benchmark(const BenchOptions& options, const std::function<void(
     say(str_cat("  ", decode.tok_s, " tok/s"));
   }
   report.peak_rss_bytes = peak_rss_bytes();
+  report.kv_bytes_per_token_measured = measured_growth_per_token(report.decode);
+  for (KvStorage storage : {KvStorage::Bf16, KvStorage::Fp8, KvStorage::Fp8Fp4Index}) {
+    report.kv_bytes_per_token_estimates.emplace_back(std::string(kv_storage_name(storage)),
+                                                     kv_bytes_per_token(model.config, storage));
+  }
 
   say("probing memory bandwidth and FMA throughput");
   report.machine.bandwidth_gbps = measure_read_bandwidth_gbps(report.machine.threads, options.bandwidth_probe_bytes);

@@ -6,7 +6,9 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/stage_timer.h"
@@ -20,6 +22,11 @@ struct BenchOptions {
   int threads = 0;          // 0: every CPU this process may use
   NumericsOptions numerics{Numerics::Fast};
   std::vector<int64_t> prompt_lengths{512};
+  // Prefill deep into a conversation: one chunk of `prefill_chunk` tokens after a state filled
+  // synthetically to each context (attention then reads the whole context, which a prefill from
+  // an empty state never shows). Contexts without room for the chunk are skipped and listed.
+  std::vector<int64_t> prefill_contexts{2048, 8192, 32768, 65536};
+  int64_t prefill_chunk = 512;
   // Contexts the model cannot reach (past max_position_embeddings) are skipped and listed.
   std::vector<int64_t> decode_contexts{2048, 8192, 32768, 65536};
   int64_t decode_tokens = 16;
@@ -40,6 +47,13 @@ struct PrefillReport {
   double tok_s = 0;
 };
 
+struct PrefillAtContextReport {
+  int64_t context = 0;  // tokens in the synthetic state before the chunk
+  int64_t tokens = 0;   // the chunk
+  double seconds = 0;
+  double tok_s = 0;
+};
+
 struct DecodeReport {
   int64_t context = 0;  // tokens in the state before the first timed step
   int64_t tokens = 0;   // timed steps
@@ -48,6 +62,7 @@ struct DecodeReport {
   double ms_per_token = 0;
   uint64_t bytes_per_token = 0;
   double roofline_fraction = 0;
+  uint64_t state_bytes = 0;  // sequence_state_bytes after the timed steps
   std::array<double, static_cast<size_t>(Stage::Count)> stage_ms{};  // per token, by Stage
 };
 
@@ -56,12 +71,24 @@ struct BenchReport {
   std::string numerics;
   MachineReport machine;
   double load_seconds = 0;
+  bool weights_populated = false;  // every page mapped before timing (the weights fit in RAM)
+  double populate_seconds = 0;
   uint64_t bytes_per_token = 0;  // decode_weight_bytes_per_token
   // Decode contexts are filled by fill_synthetic_state, not by a prefill.
   bool synthetic_state = true;
   std::vector<PrefillReport> prefill;
+  std::vector<PrefillAtContextReport> prefill_sweep;
+  std::vector<int64_t> skipped_prefill_contexts;
   std::vector<DecodeReport> decode;
   std::vector<int64_t> skipped_contexts;
+  // Growth of the measured state per token of context: the state_bytes difference between the
+  // smallest and largest decode contexts over their distance (exact when the distance is a
+  // multiple of every compress ratio). Empty with fewer than two distinct decode contexts.
+  std::optional<double> kv_bytes_per_token_measured;
+  // memory_estimate's kv_bytes_per_token for each KvStorage, by kv_storage_name. None of them is
+  // the float32 the state holds today, so all are listed for comparison. The estimate counts MTP
+  // blocks; the measured state is the main sequence's only.
+  std::vector<std::pair<std::string, double>> kv_bytes_per_token_estimates;
   uint64_t peak_rss_bytes = 0;  // of the model runs, before the machine probes
 };
 

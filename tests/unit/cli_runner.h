@@ -1,4 +1,5 @@
-// Runs the `lightseek` binary (path in LIGHTSEEK_BIN, set by CTest) and captures its output.
+// Runs the `lightseek` binary (path in LIGHTSEEK_BIN, set by CTest), or any shell command, and
+// captures its output.
 #pragma once
 
 #include <cstdio>
@@ -15,14 +16,10 @@ struct CommandResult {
 
 inline bool have_lightseek_binary() { return std::getenv("LIGHTSEEK_BIN") != nullptr; }
 
-// `arguments` is passed through the shell; `environment` (e.g. "LIGHTSEEK_CACHE=/tmp/x") is
-// put in front of the command.
-inline CommandResult run_lightseek(const std::string& arguments, const std::string& environment = "") {
-  const char* binary = std::getenv("LIGHTSEEK_BIN");
-  if (!binary) return {};
-  const std::string command = environment + " " + std::string(binary) + " " + arguments + " 2>&1";
+// `command` goes through the shell, with stderr merged into stdout.
+inline CommandResult run_command(const std::string& command) {
   CommandResult result;
-  FILE* pipe = popen(command.c_str(), "r");
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
   if (!pipe) return result;
   char buffer[4096];
   size_t n;
@@ -30,6 +27,14 @@ inline CommandResult run_lightseek(const std::string& arguments, const std::stri
   const int status = pclose(pipe);
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return result;
+}
+
+// `arguments` is passed through the shell; `environment` (e.g. "LIGHTSEEK_CACHE=/tmp/x") is
+// put in front of the command.
+inline CommandResult run_lightseek(const std::string& arguments, const std::string& environment = "") {
+  const char* binary = std::getenv("LIGHTSEEK_BIN");
+  if (!binary) return {};
+  return run_command(environment + " " + std::string(binary) + " " + arguments);
 }
 
 }  // namespace lightseek

@@ -1,10 +1,13 @@
 // `lightseek bench` and its parts: the weight bytes a decoded token reads, the synthetic decode
-// state, the machine probes, and the command end to end on the tiny fixture.
+// state and its measured size, the machine probes, the command end to end on the tiny fixture,
+// and scripts/plot-bench.py on its JSON.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -14,6 +17,8 @@
 #include "formats/checkpoint.h"
 #include "model_fixture.h"
 #include "runtime/machine_probe.h"
+#include "runtime/memory_estimate.h"
+#include "runtime/state_bytes.h"
 #include "runtime/synthetic_state.h"
 #include "runtime/weight_traffic.h"
 #include "test_paths.h"
@@ -140,6 +145,48 @@ TEST(SyntheticState, RejectsUsedStatesAndLengthsWithoutRoom) {
   EXPECT_THROW(fill_synthetic_state(state, model->config, 10, 1), Error);
 }
 
+// Growth of the float32 state per token of context, from the config alone: a compressing layer adds
+// head_dim floats every `ratio` tokens, a CSA layer also index_head_dim floats of indexer key; the
+// window ring and the pending windows do not grow. Main layers only: the state has no MTP block.
+double expected_state_growth_per_token(const ModelConfig& config) {
+  double bytes = 0;
+  for (const LayerSpec& layer : config.schedule()) {
+    if (layer.is_mtp || layer.compress_ratio == 0) continue;
+    bytes += static_cast<double>(config.head_dim * sizeof(float)) / layer.compress_ratio;
+    if (layer.attention == AttentionKind::CompressedSparse) {
+      bytes += static_cast<double>(config.index_head_dim * sizeof(float)) / layer.compress_ratio;
+    }
+  }
+  return bytes;
+}
+
+// The fixed part counted by hand from make_sequence_state's shapes, and the growing part from the
+// entry and key counts a synthetic fill leaves.
+TEST(StateBytes, CountsEveryBufferOfTheState) {
+  auto model = LoadedModel::open("tiny_native");
+  const ModelConfig& config = model->config;
+  SequenceState state = model->transformer->new_sequence();
+  uint64_t fixed_floats = 0;
+  for (const LayerSpec& layer : config.schedule()) {
+    if (layer.is_mtp) continue;
+    fixed_floats += static_cast<uint64_t>(config.sliding_window * config.head_dim);
+    const uint64_t ratio = static_cast<uint64_t>(layer.compress_ratio);
+    const uint64_t head = static_cast<uint64_t>(config.head_dim), index = static_cast<uint64_t>(config.index_head_dim);
+    if (layer.attention == AttentionKind::CompressedSparse) {
+      // u and z; 2·ratio slots of 2·width (the previous and current overlapping windows).
+      fixed_floats += 2 * (2 * ratio) * (2 * head) + 2 * (2 * ratio) * (2 * index);
+    } else if (layer.attention == AttentionKind::HeavilyCompressed) {
+      fixed_floats += 2 * ratio * head;
+    }
+  }
+  EXPECT_EQ(sequence_state_bytes(state), fixed_floats * sizeof(float));
+
+  const int64_t length = 128;  // a multiple of every ratio: the growth is exactly length × rate
+  fill_synthetic_state(state, config, length, 5);
+  EXPECT_DOUBLE_EQ(static_cast<double>(sequence_state_bytes(state) - fixed_floats * sizeof(float)),
+                   expected_state_growth_per_token(config) * length);
+}
+
 TEST(MachineProbe, SmallBufferBandwidthAndFlopsArePositive) {
   EXPECT_GT(measure_read_bandwidth_gbps(1, size_t{4} << 20), 0.0);
   EXPECT_GT(measure_peak_gflops(1), 0.0);
@@ -163,14 +210,20 @@ nlohmann::json json_in(const std::string& output) {
   return nlohmann::json::parse(output.substr(start), nullptr, false);
 }
 
+// Small enough to run in well under a second; 1048570 leaves no room for the 8-token chunk
+// before the tiny model's maximum position, so it is skipped.
+constexpr const char* kTinyBenchArguments =
+    " --prompt 8 --prefill-contexts 32 64 1048570 --prefill-chunk 8 --contexts 64 128 --decode-tokens 2"
+    " --probe-mib 8 --json";
+
 TEST_F(CliBench, TinyFixtureJsonHasTheMeasurements) {
-  const auto result =
-      run_lightseek("bench " + fixture() + " --prompt 8 --contexts 64 128 --decode-tokens 2 --json --probe-mib 16");
+  const auto result = run_lightseek("bench " + fixture() + kTinyBenchArguments);
   ASSERT_EQ(result.exit_code, 0) << result.output;
   const nlohmann::json json = json_in(result.output);
   ASSERT_TRUE(json.is_object()) << result.output;
   for (const char* key : {"threads", "bandwidth_gbps", "peak_gflops", "isa", "prefill", "decode", "synthetic_state",
-                          "peak_rss_bytes", "load_seconds", "model", "bytes_per_token"}) {
+                          "peak_rss_bytes", "load_seconds", "model", "bytes_per_token", "prefill_sweep",
+                          "skipped_prefill_contexts", "kv_bytes_per_token_measured", "kv_bytes_per_token_estimates"}) {
     EXPECT_TRUE(json.contains(key)) << key;
   }
   EXPECT_GE(json["threads"].get<int>(), 1);
@@ -183,7 +236,24 @@ TEST_F(CliBench, TinyFixtureJsonHasTheMeasurements) {
   EXPECT_EQ(json["prefill"][0]["prompt_tokens"], 8);
   EXPECT_GT(json["prefill"][0]["tok_s"].get<double>(), 0.0);
 
+  ASSERT_EQ(json["prefill_sweep"].size(), 2u);
+  EXPECT_EQ(json["prefill_sweep"][0]["context"], 32);
+  EXPECT_EQ(json["prefill_sweep"][1]["context"], 64);
+  for (const auto& prefill : json["prefill_sweep"]) {
+    EXPECT_EQ(prefill["tokens"], 8);
+    EXPECT_GT(prefill["tok_s"].get<double>(), 0.0);
+    EXPECT_GT(prefill["seconds"].get<double>(), 0.0);
+  }
+  EXPECT_EQ(json["skipped_prefill_contexts"], nlohmann::json::array({1048570}));
+
   const ModelConfig config = load_model_config(oracle_dir("tiny_native"));
+  // 64 tokens apart, a multiple of both ratios (4, 16): the measured growth is exact.
+  EXPECT_DOUBLE_EQ(json["kv_bytes_per_token_measured"].get<double>(), expected_state_growth_per_token(config));
+  for (KvStorage storage : {KvStorage::Bf16, KvStorage::Fp8, KvStorage::Fp8Fp4Index}) {
+    const std::string name(kv_storage_name(storage));
+    ASSERT_TRUE(json["kv_bytes_per_token_estimates"].contains(name)) << name;
+    EXPECT_DOUBLE_EQ(json["kv_bytes_per_token_estimates"][name].get<double>(), kv_bytes_per_token(config, storage));
+  }
   const Checkpoint checkpoint = Checkpoint::open(oracle_dir("tiny_native"));
   const uint64_t expected_bytes = expected_decode_bytes(config, checkpoint);
   ASSERT_EQ(json["decode"].size(), 2u);
@@ -194,6 +264,7 @@ TEST_F(CliBench, TinyFixtureJsonHasTheMeasurements) {
     EXPECT_GT(decode["ms_per_token"].get<double>(), 0.0);
     EXPECT_GT(decode["roofline_fraction"].get<double>(), 0.0);
     EXPECT_EQ(decode["bytes_per_token"].get<uint64_t>(), expected_bytes);
+    EXPECT_GT(decode["state_bytes"].get<uint64_t>(), 0u);
     for (const char* stage : {"projections", "indexer", "attention", "experts", "head"}) {
       EXPECT_TRUE(decode["stages"].contains(stage)) << stage;
     }
@@ -201,12 +272,63 @@ TEST_F(CliBench, TinyFixtureJsonHasTheMeasurements) {
 }
 
 TEST_F(CliBench, TextOutputHasTheTables) {
-  const auto result = run_lightseek("bench " + fixture() + " --prompt 4 --contexts 32 --decode-tokens 1 --probe-mib 16");
+  const auto result = run_lightseek("bench " + fixture() +
+                                    " --prompt 4 --prefill-contexts 16 --prefill-chunk 4 --contexts 32 64"
+                                    " --decode-tokens 1 --probe-mib 8");
   ASSERT_EQ(result.exit_code, 0) << result.output;
   EXPECT_THAT(result.output, HasSubstr("machine: "));
   EXPECT_THAT(result.output, HasSubstr("prefill"));
+  EXPECT_THAT(result.output, HasSubstr("prefill at context (synthetic state)"));
   EXPECT_THAT(result.output, HasSubstr("roofline"));
   EXPECT_THAT(result.output, HasSubstr("context filled synthetically"));
+  EXPECT_THAT(result.output, HasSubstr("KV growth per token: measured 224.0 B"));
+}
+
+// --no-prefill drops the prefill sweep as well as the plain prefill.
+TEST_F(CliBench, NoPrefillSkipsThePrefillSweep) {
+  const auto result =
+      run_lightseek("bench " + fixture() + " --no-prefill --contexts 32 --decode-tokens 1 --probe-mib 8 --json");
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  const nlohmann::json json = json_in(result.output);
+  ASSERT_TRUE(json.is_object()) << result.output;
+  EXPECT_TRUE(json["prefill"].empty());
+  EXPECT_TRUE(json["prefill_sweep"].empty());
+  EXPECT_TRUE(json["kv_bytes_per_token_measured"].is_null());  // one decode context: no growth
+}
+
+// The plot script on a real bench JSON, presented as a 1-thread and a 2-thread run: one line per
+// run in each panel, the legend, and the markdown tables.
+TEST_F(CliBench, PlotScriptDrawsTheJson) {
+  if (std::system("command -v python3 > /dev/null 2>&1") != 0) GTEST_SKIP() << "python3 is not installed";
+  const auto result = run_lightseek("bench " + fixture() + kTinyBenchArguments);
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  nlohmann::json json = json_in(result.output);
+  ASSERT_TRUE(json.is_object()) << result.output;
+  const auto dir = test_temp_dir("plot_bench");
+  for (int threads : {1, 2}) {
+    json["threads"] = threads;
+    std::ofstream(dir / (std::to_string(threads) + ".json")) << json.dump();
+  }
+  const std::string command = "python3 " + (source_dir() / "scripts" / "plot-bench.py").string() + " " +
+                              (dir / "1.json").string() + " " + (dir / "2.json").string() + " -o " +
+                              (dir / "out.svg").string() + " --markdown";
+  const auto plot = run_command(command);
+  ASSERT_EQ(plot.exit_code, 0) << plot.output;
+  EXPECT_THAT(plot.output, HasSubstr("| context | 1 thread | 2 threads |"));
+  EXPECT_THAT(plot.output, HasSubstr("| 128 |"));  // a decode context
+  EXPECT_THAT(plot.output, HasSubstr("| 32 |"));   // a prefill context
+
+  std::ifstream file(dir / "out.svg");
+  const std::string svg((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  EXPECT_TRUE(svg.starts_with("<svg")) << svg.substr(0, 200);
+  EXPECT_TRUE(svg.ends_with("</svg>\n"));
+  size_t lines = 0;
+  for (size_t at = svg.find("<polyline"); at != std::string::npos; at = svg.find("<polyline", at + 1)) ++lines;
+  EXPECT_EQ(lines, 4u);  // two runs × (decode, prefill at context)
+  for (const char* text : {"1 thread", "2 threads", "tiny_native", "numerics fast", ">128<" /* an x tick */}) {
+    EXPECT_THAT(svg, HasSubstr(text));
+  }
+  std::filesystem::remove_all(dir);
 }
 
 TEST_F(CliBench, BadFlagsAreClearErrors) {
@@ -217,6 +339,9 @@ TEST_F(CliBench, BadFlagsAreClearErrors) {
       {fixture() + " --contexts -5", "--contexts must be at least 1"},
       {fixture() + " --prompt 0", "--prompt lengths must be at least 1"},
       {fixture() + " --decode-tokens 0", "--decode-tokens must be at least 1"},
+      {fixture() + " --prefill-chunk 0", "--prefill-chunk must be at least 1"},
+      {fixture() + " --prefill-contexts 64 -5", "--prefill-contexts must be at least 1"},
+      {fixture() + " --no-prefill --prefill-contexts 64", "--no-prefill and --prefill-contexts contradict"},
       {fixture() + " --numerics fastest", "--numerics must be fast, exact or reference"},
       {fixture() + " --synthetic flash-slice", "exactly one of -m DIR or --synthetic"},
       {"", "exactly one of -m DIR or --synthetic"},

@@ -8,6 +8,8 @@
 namespace lightseek {
 
 inline std::filesystem::path fixture_dir() { return LIGHTSEEK_TEST_FIXTURES; }
+// The repository root, for tests that run its scripts.
+inline std::filesystem::path source_dir() { return LIGHTSEEK_SOURCE_DIR; }
 inline std::filesystem::path oracle_dir(const std::string& preset) { return fixture_dir() / "v4-oracle" / preset; }
 
 // A fresh, empty directory unique to this process and name.
