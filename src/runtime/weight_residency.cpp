@@ -4,6 +4,8 @@
 #include <sstream>
 #include <string>
 
+#include "runtime/numa_placement.h"
+
 namespace lightseek {
 
 uint64_t physical_memory_bytes() {
@@ -22,6 +24,8 @@ uint64_t physical_memory_bytes() {
 bool populate_if_it_fits(const Checkpoint& checkpoint) {
   const uint64_t memory = physical_memory_bytes();
   if (memory == 0 || checkpoint.total_bytes() > memory / 4 * 3) return false;
+  // Pages not yet cached are read by this thread now: spread them over the memory nodes.
+  const InterleavedAllocation interleave;
   return checkpoint.populate();
 }
 

@@ -174,7 +174,7 @@ INSTANTIATE_TEST_SUITE_P(
                       Shape{WeightFormat::FP8_E4M3_BLOCK128, 131, 200, 1}, Shape{WeightFormat::FP8_E4M3_BLOCK128, 7, 13, 6},
                       Shape{WeightFormat::FP8_E4M3_BLOCK128, 130, 384, 5}, Shape{WeightFormat::BF16, 9, 45, 1},
                       Shape{WeightFormat::BF16, 17, 130, 5}, Shape{WeightFormat::F32, 3, 7, 9},
-                      Shape{WeightFormat::F32, 20, 64, 4}, Shape{WeightFormat::FP4_E2M1_BLOCK32, 70, 4096, 37},
+                      Shape{WeightFormat::F32, 20, 64, 4}, Shape{WeightFormat::FP4_E2M1_BLOCK32, 40, 2048, 37},
                       Shape{WeightFormat::FP8_E4M3_BLOCK128, 33, 160, 17},
                       Shape{WeightFormat::FP8_E4M3_BLOCK128, 70, 512, 1}, Shape{WeightFormat::FP8_E4M3_BLOCK128, 129, 256, 3}, Shape{WeightFormat::BF16, 40, 96, 33}),
     [](const ::testing::TestParamInfo<Shape>& info) {
