@@ -5,7 +5,6 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 
-#include <algorithm>
 #include <cstring>
 
 #include "core/number_formats.h"
@@ -76,7 +75,7 @@ void fp8_row(const uint8_t* codes, const uint8_t* scales, int64_t cols, const Ac
              int64_t out_stride) {
   float totals[TB] = {};
   for (int64_t b = 0; b < cols; b += 128) {
-    const int64_t end = std::min(cols, b + 128);
+    const int64_t end = min_index(cols, b + 128);
     __m256 block[TB];
     for (int t = 0; t < TB; ++t) block[t] = _mm256_setzero_ps();
     int64_t c = b;

@@ -5,7 +5,6 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 
-#include <algorithm>
 
 namespace lightseek::fast_kernels {
 namespace {
@@ -28,7 +27,7 @@ void fp4_row(const uint8_t* packed, const uint8_t* scales, int64_t cols, const A
   for (int t = 0; t < TB; ++t) sums[t] = _mm512_setzero_ps();
   const int64_t quarter = x.padded_cols / 4;
   for (int64_t group = 0; group < cols; group += 512) {  // 16 blocks share one scale load
-    const int64_t blocks = std::min<int64_t>(16, (cols - group) / 32);
+    const int64_t blocks = min_index(16, (cols - group) / 32);
     const __m128i scale_codes = _mm_maskz_loadu_epi8(static_cast<__mmask16>((1u << blocks) - 1), scales + group / 32);
     const __m512 block_scales = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu8_epi32(scale_codes), 23));
     __m512i pick = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
@@ -88,7 +87,7 @@ void fp8_row(const uint8_t* codes, const uint8_t* scales, int64_t cols, const Ac
   __m512 sums[TB];
   for (int t = 0; t < TB; ++t) sums[t] = _mm512_setzero_ps();
   for (int64_t b = 0; b < cols; b += 128) {
-    const int64_t end = std::min(cols, b + 128);
+    const int64_t end = min_index(cols, b + 128);
     // Two accumulators per token so that consecutive FMAs do not wait for each other.
     __m512 even[TB], odd[TB];
     for (int t = 0; t < TB; ++t) even[t] = odd[t] = _mm512_setzero_ps();

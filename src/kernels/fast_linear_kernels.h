@@ -58,6 +58,9 @@ void split_bf16_activations(const float* x, int64_t tokens, int64_t cols, int64_
 // alone keeps too few cache misses in flight (cold FP8 4096×4096 matvec: 5.4 → 7.0 GB/s).
 constexpr int64_t kPrefetchBytes = 2048;
 
+// std::min without instantiating a template in an ISA-specific file.
+static inline int64_t min_index(int64_t a, int64_t b) { return a < b ? a : b; }
+
 // E8M0 as the SIMD kernels decode it: the byte shifted into a float's exponent (code 0, 2^-127,
 // becomes 0; no real checkpoint uses it).
 static inline float fast_e8m0(uint8_t code) { return std::bit_cast<float>(static_cast<uint32_t>(code) << 23); }
