@@ -54,16 +54,10 @@ void fp8_row(const uint8_t* codes, const uint8_t* scales, int64_t cols, const Ac
 void fp8_rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Activations& x, float* y,
               int64_t y_stride) {
   const int64_t cols = w.cols, scale_cols = cols / 128;
-  for (int64_t r = row_begin; r < row_end; ++r) {
-    const uint8_t* codes = w.weight.data + r * cols;
-    const uint8_t* scales = w.scale.data + (r / 128) * scale_cols;
-    float* out = y + (r - row_begin);
-    int64_t t = 0;
-    for (; t + kTokenBlock <= x.tokens; t += kTokenBlock) {
-      fp8_row<kTokenBlock>(codes, scales, cols, x, t, out + t * y_stride, y_stride);
-    }
-    for (; t < x.tokens; ++t) fp8_row<1>(codes, scales, cols, x, t, out + t * y_stride, y_stride);
-  }
+  for_each_row_and_token_block<kTokenBlock>(row_begin, row_end, x.tokens, [&](int64_t r, int64_t t, auto block) {
+    fp8_row<decltype(block)::value>(w.weight.data + r * cols, w.scale.data + (r / 128) * scale_cols, cols, x, t,
+                                    y + (r - row_begin) + t * y_stride, y_stride);
+  });
 }
 
 }  // namespace

@@ -58,16 +58,10 @@ void fp4_row(const uint8_t* packed, const uint8_t* scales, int64_t cols, const A
 void fp4_rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Activations& x, float* y,
               int64_t y_stride) {
   const int64_t cols = w.cols;
-  for (int64_t r = row_begin; r < row_end; ++r) {
-    const uint8_t* packed = w.weight.data + r * (cols / 2);
-    const uint8_t* scales = w.scale.data + r * (cols / 32);
-    float* out = y + (r - row_begin);
-    int64_t t = 0;
-    for (; t + kTokenBlock <= x.tokens; t += kTokenBlock) {
-      fp4_row<kTokenBlock>(packed, scales, cols, x, t, out + t * y_stride, y_stride);
-    }
-    for (; t < x.tokens; ++t) fp4_row<1>(packed, scales, cols, x, t, out + t * y_stride, y_stride);
-  }
+  for_each_row_and_token_block<kTokenBlock>(row_begin, row_end, x.tokens, [&](int64_t r, int64_t t, auto block) {
+    fp4_row<decltype(block)::value>(w.weight.data + r * (cols / 2), w.scale.data + r * (cols / 32), cols, x, t,
+                                    y + (r - row_begin) + t * y_stride, y_stride);
+  });
 }
 
 // 16 FP8 e4m3 codes → float32 times 2^-8: sign-extend to 16 bits, shift the exponent and
@@ -118,16 +112,10 @@ void fp8_row(const uint8_t* codes, const uint8_t* scales, int64_t cols, const Ac
 void fp8_rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Activations& x, float* y,
               int64_t y_stride) {
   const int64_t cols = w.cols, scale_cols = (cols + 127) / 128;
-  for (int64_t r = row_begin; r < row_end; ++r) {
-    const uint8_t* codes = w.weight.data + r * cols;
-    const uint8_t* scales = w.scale.data + (r / 128) * scale_cols;
-    float* out = y + (r - row_begin);
-    int64_t t = 0;
-    for (; t + kTokenBlock <= x.tokens; t += kTokenBlock) {
-      fp8_row<kTokenBlock>(codes, scales, cols, x, t, out + t * y_stride, y_stride);
-    }
-    for (; t < x.tokens; ++t) fp8_row<1>(codes, scales, cols, x, t, out + t * y_stride, y_stride);
-  }
+  for_each_row_and_token_block<kTokenBlock>(row_begin, row_end, x.tokens, [&](int64_t r, int64_t t, auto block) {
+    fp8_row<decltype(block)::value>(w.weight.data + r * cols, w.scale.data + (r / 128) * scale_cols, cols, x, t,
+                                    y + (r - row_begin) + t * y_stride, y_stride);
+  });
 }
 
 template <int TB, bool kBf16>
@@ -156,15 +144,10 @@ void float_rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const
                 int64_t y_stride) {
   const int64_t cols = w.cols;
   const int64_t row_bytes = cols * (kBf16 ? 2 : 4);
-  for (int64_t r = row_begin; r < row_end; ++r) {
-    const uint8_t* row = w.weight.data + r * row_bytes;
-    float* out = y + (r - row_begin);
-    int64_t t = 0;
-    for (; t + kTokenBlock <= x.tokens; t += kTokenBlock) {
-      float_row<kTokenBlock, kBf16>(row, cols, x, t, out + t * y_stride, y_stride);
-    }
-    for (; t < x.tokens; ++t) float_row<1, kBf16>(row, cols, x, t, out + t * y_stride, y_stride);
-  }
+  for_each_row_and_token_block<kTokenBlock>(row_begin, row_end, x.tokens, [&](int64_t r, int64_t t, auto block) {
+    float_row<decltype(block)::value, kBf16>(w.weight.data + r * row_bytes, cols, x, t,
+                                             y + (r - row_begin) + t * y_stride, y_stride);
+  });
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <bit>
 #include <cstdint>
+#include <type_traits>
 
 #include "core/weight_matrix.h"
 
@@ -57,6 +58,18 @@ void split_bf16_activations(const float* x, int64_t tokens, int64_t cols, int64_
 // How far ahead of the weight stream the SIMD kernels prefetch: one thread streaming weights
 // alone keeps too few cache misses in flight (cold FP8 4096×4096 matvec: 5.4 → 7.0 GB/s).
 constexpr int64_t kPrefetchBytes = 2048;
+
+// Every row, its tokens in blocks of kBlock (one decoding of the row's weights serves a block)
+// and the remaining tokens one by one: row_fn(row, first_token, std::integral_constant<int, n>).
+// Each caller passes its own lambda, so each ISA file gets its own instance.
+template <int kBlock, typename RowFn>
+static inline void for_each_row_and_token_block(int64_t row_begin, int64_t row_end, int64_t tokens, RowFn&& row_fn) {
+  for (int64_t r = row_begin; r < row_end; ++r) {
+    int64_t t = 0;
+    for (; t + kBlock <= tokens; t += kBlock) row_fn(r, t, std::integral_constant<int, kBlock>{});
+    for (; t < tokens; ++t) row_fn(r, t, std::integral_constant<int, 1>{});
+  }
+}
 
 // std::min without instantiating a template in an ISA-specific file.
 static inline int64_t min_index(int64_t a, int64_t b) { return a < b ? a : b; }

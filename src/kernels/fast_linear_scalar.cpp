@@ -49,37 +49,29 @@ void fp8_rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const A
   }
 }
 
-void bf16_rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Activations& x, float* y,
-               int64_t y_stride) {
-  const int64_t cols = w.cols;
-  for (int64_t r = row_begin; r < row_end; ++r) {
-    const uint8_t* row = w.weight.data + r * cols * 2;
-    for (int64_t t = 0; t < x.tokens; ++t) {
-      const float* xt = x.f32 + t * cols;
-      float sum = 0.0f;
-      for (int64_t c = 0; c < cols; ++c) {
-        uint16_t bits;
-        std::memcpy(&bits, row + c * 2, 2);
-        sum += bf16_to_f32(bits) * xt[c];
-      }
-      y[t * y_stride + (r - row_begin)] = sum;
-    }
+template <bool kBf16>
+float element(const uint8_t* row, int64_t c) {
+  if constexpr (kBf16) {
+    uint16_t bits;
+    std::memcpy(&bits, row + c * 2, 2);
+    return bf16_to_f32(bits);
+  } else {
+    float value;
+    std::memcpy(&value, row + c * 4, 4);
+    return value;
   }
 }
 
-void f32_rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Activations& x, float* y,
-              int64_t y_stride) {
+template <bool kBf16>
+void float_rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Activations& x, float* y,
+                int64_t y_stride) {
   const int64_t cols = w.cols;
   for (int64_t r = row_begin; r < row_end; ++r) {
-    const uint8_t* row = w.weight.data + r * cols * 4;
+    const uint8_t* row = w.weight.data + r * cols * (kBf16 ? 2 : 4);
     for (int64_t t = 0; t < x.tokens; ++t) {
       const float* xt = x.f32 + t * cols;
       float sum = 0.0f;
-      for (int64_t c = 0; c < cols; ++c) {
-        float value;
-        std::memcpy(&value, row + c * 4, 4);
-        sum += value * xt[c];
-      }
+      for (int64_t c = 0; c < cols; ++c) sum += element<kBf16>(row, c) * xt[c];
       y[t * y_stride + (r - row_begin)] = sum;
     }
   }
@@ -88,7 +80,7 @@ void f32_rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const A
 }  // namespace
 
 const KernelTable& scalar_kernels() {
-  static const KernelTable table = {fp4_rows, fp8_rows, bf16_rows, f32_rows};
+  static const KernelTable table = {fp4_rows, fp8_rows, float_rows<true>, float_rows<false>};
   return table;
 }
 
