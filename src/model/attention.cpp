@@ -95,14 +95,14 @@ void Attention::forward(const float* a, int64_t rows, const std::vector<Segment>
 
       if (compressor_ && compressor_->step(state.compressor, u.data() + row * compressor_->vector_width(),
                                            z.data() + row * compressor_->vector_width(), position, entry.data())) {
-        state.entries.insert(state.entries.end(), entry.begin(), entry.begin() + head_dim);
+        state.entries.append(entry.data());
       }
       selected.clear();
       if (indexer_) {
         const Compressor& ic = indexer_->compressor();
         if (ic.step(state.index_compressor, index_u.data() + row * ic.vector_width(),
                     index_z.data() + row * ic.vector_width(), position, entry.data())) {
-          state.index_keys.insert(state.index_keys.end(), entry.begin(), entry.begin() + c.index_head_dim);
+          state.index_keys.append(entry.data());
         }
         stage.to(Stage::Indexer);
         indexer_->select(index_q.data() + row * indexer_->heads() * indexer_->dim(),
@@ -143,7 +143,17 @@ void Attention::attend(const float* q, const AttentionState& state, int64_t posi
   const int64_t first = std::max<int64_t>(0, position - state.window + 1);
   std::vector<const float*> values;
   for (int64_t p = first; p <= position; ++p) values.push_back(state.ring.data() + (p % state.window) * head_dim);
-  for (int64_t e : selected) values.push_back(state.entries.data() + e * head_dim);
+  // Coded entries (reference numerics) are decoded once per query into a scratch row each.
+  std::vector<float> decoded;
+  if (const float* rows = state.entries.f32_data()) {
+    for (int64_t e : selected) values.push_back(rows + e * head_dim);
+  } else {
+    decoded.resize(selected.size() * static_cast<size_t>(head_dim));
+    for (size_t i = 0; i < selected.size(); ++i) {
+      state.entries.read(selected[i], decoded.data() + i * head_dim);
+      values.push_back(decoded.data() + i * head_dim);
+    }
+  }
 
   const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
   if (numerics_.fast_kernels()) {

@@ -47,16 +47,22 @@ void Indexer::select(const float* q, const float* w, const AttentionState& state
   if (numerics_.fast_kernels()) {
     const VectorOps& ops = vector_ops();
     kernel_pool().parallel_for(keys, 64, [&](int64_t begin, int64_t end, int) {
+      std::vector<float> decoded(static_cast<size_t>(dim_));
+      const float* rows = state.index_keys.f32_data();
       for (int64_t s = begin; s < end; ++s) {
-        const float* key = state.index_keys.data() + s * dim_;
+        const float* key = rows ? rows + s * dim_ : decoded.data();
+        if (!rows) state.index_keys.read(s, decoded.data());
         float score = 0.0f;
         for (int64_t h = 0; h < heads_; ++h) score += w[h] * std::max(0.0f, ops.dot(q + h * dim_, key, dim_));
         scores[s] = score;
       }
     });
   } else {
+    std::vector<float> decoded(static_cast<size_t>(dim_));
+    const float* rows = state.index_keys.f32_data();
     for (int64_t s = 0; s < keys; ++s) {
-      const float* key = state.index_keys.data() + s * dim_;
+      const float* key = rows ? rows + s * dim_ : decoded.data();
+      if (!rows) state.index_keys.read(s, decoded.data());
       float score = 0.0f;
       for (int64_t h = 0; h < heads_; ++h) score += w[h] * std::max(0.0f, dot(q + h * dim_, key, dim_));
       scores[s] = score;

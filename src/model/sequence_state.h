@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "formats/model_config.h"
+#include "model/kv_rows.h"
 
 namespace lightseek {
 
@@ -27,14 +28,14 @@ struct AttentionState {
   int64_t window = 0;
   int64_t head_dim = 0;
   int64_t index_dim = 0;
-  std::vector<float> ring;        // [window, head_dim]; slot = position mod window
-  std::vector<float> entries;     // compressed KV, [count, head_dim]
-  std::vector<float> index_keys;  // indexer keys, [count, index_dim] (CSA only)
+  std::vector<float> ring;  // [window, head_dim]; slot = position mod window
+  KvRows entries;           // compressed KV, [count, head_dim]
+  KvRows index_keys;        // indexer keys, [count, index_dim] (CSA only)
   CompressorState compressor;
   CompressorState index_compressor;
 
-  int64_t entry_count() const { return head_dim ? static_cast<int64_t>(entries.size()) / head_dim : 0; }
-  int64_t index_key_count() const { return index_dim ? static_cast<int64_t>(index_keys.size()) / index_dim : 0; }
+  int64_t entry_count() const { return entries.count(); }
+  int64_t index_key_count() const { return index_keys.count(); }
 };
 
 struct SequenceState {
@@ -42,7 +43,9 @@ struct SequenceState {
   std::vector<AttentionState> layers;
 };
 
-// A fresh state for `layers` (a slice of config.schedule()).
-SequenceState make_sequence_state(const ModelConfig& config, const std::vector<LayerSpec>& layers);
+// A fresh state for `layers` (a slice of config.schedule()). coded_kv keeps compressed KV as
+// FP8 and index keys as FP4 (lossless when the numerics round-trip them: reference).
+SequenceState make_sequence_state(const ModelConfig& config, const std::vector<LayerSpec>& layers,
+                                  bool coded_kv = false);
 
 }  // namespace lightseek

@@ -57,12 +57,12 @@ Transformer::Transformer(const ModelConfig& config, const ModelWeights& weights,
 SequenceState Transformer::new_sequence() const {
   std::vector<LayerSpec> layers;
   for (const BlockWeights& block : weights_.layers) layers.push_back(block.spec);
-  return make_sequence_state(config_, layers);
+  return make_sequence_state(config_, layers, numerics_.kv_roundtrip());
 }
 
 SequenceState Transformer::new_mtp_sequence() const {
   if (!mtp_block_) fail("this checkpoint has no MTP block");
-  return make_sequence_state(config_, {weights_.mtp[0].block.spec});
+  return make_sequence_state(config_, {weights_.mtp[0].block.spec}, numerics_.kv_roundtrip());
 }
 
 void Transformer::check_input(const SequenceState& state, std::span<const int32_t> tokens) const {

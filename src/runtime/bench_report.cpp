@@ -20,7 +20,9 @@ std::string format(const char* pattern, auto... values) {
 std::string kv_growth_line(const BenchReport& report) {
   if (report.kv_bytes_per_token_estimates.empty()) return "";
   std::string line = "KV growth per token: measured ";
-  line += report.kv_bytes_per_token_measured ? format("%.1f B (float32 state)", *report.kv_bytes_per_token_measured)
+  line += report.kv_bytes_per_token_measured ? format("%.1f B (%s)", *report.kv_bytes_per_token_measured,
+                                                   report.numerics == "reference" ? "FP8 KV, FP4 index keys"
+                                                                                  : "float32 state")
                                              : std::string("n/a (needs two decode contexts)");
   line += "; estimated";
   const char* separator = " ";

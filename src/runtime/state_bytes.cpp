@@ -3,14 +3,14 @@
 namespace lightseek {
 
 uint64_t sequence_state_bytes(const SequenceState& state) {
-  uint64_t floats = 0;
+  uint64_t bytes = 0;
   for (const AttentionState& layer : state.layers) {
-    floats += layer.ring.size() + layer.entries.size() + layer.index_keys.size();
+    bytes += layer.ring.size() * sizeof(float) + layer.entries.bytes() + layer.index_keys.bytes();
     for (const CompressorState* compressor : {&layer.compressor, &layer.index_compressor}) {
-      floats += compressor->u.size() + compressor->z.size();
+      bytes += (compressor->u.size() + compressor->z.size()) * sizeof(float);
     }
   }
-  return floats * sizeof(float);
+  return bytes;
 }
 
 }  // namespace lightseek

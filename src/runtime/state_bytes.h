@@ -9,9 +9,9 @@
 
 namespace lightseek {
 
-// Bytes of the floats in every layer's ring, compressed entries, indexer keys and the (u, z)
-// pending windows of both compressors: vector sizes, not capacities, so the result depends on the
-// tokens held and not on how the vectors happened to grow.
+// Bytes of every layer's ring, compressed entries and indexer keys (float32, or FP8/FP4 codes
+// under the reference numerics) and the (u, z) pending windows of both compressors: sizes, not
+// capacities, so the result depends on the tokens held and not on how the vectors grew.
 uint64_t sequence_state_bytes(const SequenceState& state);
 
 }  // namespace lightseek

@@ -64,13 +64,19 @@ void fill_synthetic_state(SequenceState& state, const ModelConfig& config, int64
     const int64_t ring_slots = std::min(length, layer.window);
     random.fill(std::span(layer.ring).first(static_cast<size_t>(ring_slots * layer.head_dim)));
     if (layer.compressor.ratio > 0) {
-      layer.entries.resize(static_cast<size_t>(length / layer.compressor.ratio * layer.head_dim));
-      random.fill(layer.entries);
+      std::vector<float> row(static_cast<size_t>(layer.head_dim));
+      for (int64_t e = 0; e < length / layer.compressor.ratio; ++e) {
+        random.fill(row);
+        layer.entries.append(row.data());
+      }
       fill_pending(layer.compressor, length, random);
     }
     if (layer.index_dim > 0 && layer.index_compressor.ratio > 0) {
-      layer.index_keys.resize(static_cast<size_t>(length / layer.index_compressor.ratio * layer.index_dim));
-      random.fill(layer.index_keys);
+      std::vector<float> key(static_cast<size_t>(layer.index_dim));
+      for (int64_t k = 0; k < length / layer.index_compressor.ratio; ++k) {
+        random.fill(key);
+        layer.index_keys.append(key.data());
+      }
       fill_pending(layer.index_compressor, length, random);
     }
   }

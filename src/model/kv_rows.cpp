@@ -1,0 +1,94 @@
+#include "model/kv_rows.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "core/error.h"
+#include "core/number_formats.h"
+
+namespace lightseek {
+
+namespace {
+constexpr float kFp8Max = 448.0f, kFp8AmaxFloor = 1e-4f;
+constexpr float kFp4Max = 6.0f;
+const float kFp4AmaxFloor = 6.0f * std::ldexp(1.0f, -126);
+
+// The block's power-of-two scale exponent, computed as kernels/quantize's round trip does.
+int block_exponent(const float* values, int64_t count, float qmax, float amax_floor) {
+  float amax = 0.0f;
+  for (int64_t i = 0; i < count; ++i) amax = std::max(amax, std::fabs(values[i]));
+  return ceil_log2(std::max(amax, amax_floor) * (1.0f / qmax));
+}
+}  // namespace
+
+KvRows::KvRows(KvRowFormat format, int64_t width, int64_t quantized, int64_t block, int64_t row_bytes)
+    : format_(format), width_(width), quantized_(quantized), block_(block), row_bytes_(row_bytes) {}
+
+KvRows KvRows::f32(int64_t width) { return KvRows(KvRowFormat::F32, width, 0, 0, width * 4); }
+
+KvRows KvRows::fp8(int64_t width, int64_t quantized) {
+  if (quantized < 0 || quantized > width) fail("FP8 KV rows: ", quantized, " quantised channels of ", width);
+  return KvRows(KvRowFormat::Fp8Blocks64, width, quantized, 64,
+                quantized + (quantized + 63) / 64 + (width - quantized) * 4);
+}
+
+KvRows KvRows::fp4(int64_t width) {
+  if (width < 0 || width % 2 != 0) fail("FP4 KV rows: width ", width, " is not even");
+  return KvRows(KvRowFormat::Fp4Blocks32, width, width, 32, width / 2 + (width + 31) / 32);
+}
+
+void KvRows::append(const float* row) {
+  ++count_;
+  if (format_ == KvRowFormat::F32) {
+    floats_.insert(floats_.end(), row, row + width_);
+    return;
+  }
+  const size_t offset = data_.size();
+  data_.resize(offset + static_cast<size_t>(row_bytes_));
+  uint8_t* out = data_.data() + offset;
+  const bool fp8 = format_ == KvRowFormat::Fp8Blocks64;
+  const int64_t blocks = (quantized_ + block_ - 1) / block_;  // the last one may be partial
+  uint8_t* codes = out;
+  uint8_t* scales = out + (fp8 ? quantized_ : quantized_ / 2);
+  for (int64_t b = 0; b < blocks; ++b) {
+    const float* values = row + b * block_;
+    const int64_t size = std::min(block_, quantized_ - b * block_);
+    const int exponent = fp8 ? block_exponent(values, size, kFp8Max, kFp8AmaxFloor)
+                             : block_exponent(values, size, kFp4Max, kFp4AmaxFloor);
+    scales[b] = static_cast<uint8_t>(exponent + 127);
+    for (int64_t i = 0; i < size; ++i) {
+      const float scaled = fp8 ? std::clamp(std::ldexp(values[i], -exponent), -kFp8Max, kFp8Max)
+                               : std::clamp(std::ldexp(values[i], -exponent), -kFp4Max, kFp4Max);
+      const int64_t c = b * block_ + i;
+      if (fp8) {
+        codes[c] = f32_to_fp8_e4m3(scaled);
+      } else {
+        const uint8_t nibble = f32_to_fp4_e2m1(scaled);
+        codes[c / 2] = (c % 2) ? static_cast<uint8_t>(codes[c / 2] | (nibble << 4)) : nibble;
+      }
+    }
+  }
+  if (fp8) std::memcpy(scales + blocks, row + quantized_, static_cast<size_t>(width_ - quantized_) * 4);
+}
+
+void KvRows::read(int64_t index, float* out) const {
+  if (format_ == KvRowFormat::F32) {
+    std::copy_n(floats_.data() + index * width_, width_, out);
+    return;
+  }
+  const uint8_t* in = data_.data() + index * row_bytes_;
+  const bool fp8 = format_ == KvRowFormat::Fp8Blocks64;
+  const uint8_t* scales = in + (fp8 ? quantized_ : quantized_ / 2);
+  for (int64_t c = 0; c < quantized_; ++c) {
+    const float value = fp8 ? fp8_e4m3_to_f32(in[c]) : fp4_e2m1_to_f32(fp4_nibble_at(in, c));
+    out[c] = std::ldexp(value, static_cast<int>(scales[c / block_]) - 127);
+  }
+  if (fp8) {
+    std::memcpy(out + quantized_, scales + (quantized_ + block_ - 1) / block_, static_cast<size_t>(width_ - quantized_) * 4);
+  }
+}
+
+const float* KvRows::f32_data() const { return format_ == KvRowFormat::F32 ? floats_.data() : nullptr; }
+
+}  // namespace lightseek

@@ -1,0 +1,56 @@
+// Rows of the growing KV state (compressed KV entries, indexer keys) in the format the numerics
+// allow. Under the reference numerics every stored row has already been through DeepSeek's
+// quantisation round trip (spec §9.4), so keeping the codes instead of the floats loses nothing:
+// compressed KV as FP8 e4m3 in 64-channel blocks with e8m0 scales plus float32 RoPE channels
+// (711 instead of 2048 bytes per 512-wide row), index keys as FP4 e2m1 in 32-channel blocks
+// (68 instead of 512 bytes per 128-wide key). Under the other numerics rows stay float32.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace lightseek {
+
+enum class KvRowFormat : uint8_t {
+  F32,
+  Fp8Blocks64,  // channels [0, quantized) FP8 in 64-blocks (the last may be partial), the rest float32
+  Fp4Blocks32,  // every channel FP4 in 32-blocks (the last may be partial)
+};
+
+class KvRows {
+ public:
+  KvRows() = default;
+  static KvRows f32(int64_t width);
+  // `quantized` must be at most width.
+  static KvRows fp8(int64_t width, int64_t quantized);
+  // `width` must be even (two codes per byte).
+  static KvRows fp4(int64_t width);
+
+  KvRowFormat format() const { return format_; }
+  int64_t width() const { return width_; }
+  int64_t count() const { return count_; }
+  size_t bytes() const { return floats_.size() * sizeof(float) + data_.size(); }
+
+  // Stores a row of `width` floats: exactly for float32 rows and for rows that went through the
+  // matching round trip (kernels/quantize); other values are rounded as that round trip would.
+  void append(const float* row);
+  // Row `index` as float32 into out[width].
+  void read(int64_t index, float* out) const;
+  // The float32 rows, contiguous, for the F32 format only (nullptr otherwise).
+  const float* f32_data() const;
+
+ private:
+  KvRows(KvRowFormat format, int64_t width, int64_t quantized, int64_t block, int64_t row_bytes);
+
+  KvRowFormat format_ = KvRowFormat::F32;
+  int64_t width_ = 0;
+  int64_t quantized_ = 0;  // leading channels held as codes
+  int64_t block_ = 0;      // channels per scale
+  int64_t row_bytes_ = 0;
+  int64_t count_ = 0;
+  std::vector<float> floats_;  // F32 rows
+  std::vector<uint8_t> data_;  // coded rows
+};
+
+}  // namespace lightseek
