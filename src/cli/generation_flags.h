@@ -21,6 +21,7 @@ struct GenerationFlags {
   std::string model_dir;  // empty: the built-in model
   std::string tokenizer_file;
   std::string numerics = "fast";
+  int threads = 0;  // 0: every CPU this process may use
   std::string system;
   bool thinking = false;
   std::string effort = "default";

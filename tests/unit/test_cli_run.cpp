@@ -71,6 +71,17 @@ TEST_F(CliRun, GreedyRunsAreReproducible) {
   EXPECT_EQ(a.output.substr(0, a.output.find("prompt ")), b.output.substr(0, b.output.find("prompt ")));
 }
 
+TEST_F(CliRun, OneThreadAndTwoThreadsGiveTheSameGreedyReply) {
+  const std::string arguments = "run " + fixture_model() + " -p 'Count with me' -n 12 --temperature 0 --logit-bias 1=-100";
+  const auto one = run_lightseek(arguments + " --threads 1"), two = run_lightseek(arguments + " --threads 2");
+  ASSERT_EQ(one.exit_code, 0) << one.output;
+  ASSERT_EQ(two.exit_code, 0) << two.output;
+  EXPECT_EQ(one.output.substr(0, one.output.find("prompt ")), two.output.substr(0, two.output.find("prompt ")));
+  const auto bad = run_lightseek(arguments + " --threads -1");
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_THAT(bad.output, HasSubstr("--threads must be at least 1"));
+}
+
 TEST_F(CliRun, StopStringsEndTheReply) {
   // Greedy output is fixed; stopping at one of its letters keeps exactly the text before it.
   const std::string base = "run " + fixture_model() + " -p 'Repeat after me' -n 10 --temperature 0";
