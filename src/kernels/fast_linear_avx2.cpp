@@ -99,18 +99,6 @@ void fp8_rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const A
   });
 }
 
-template <bool kBf16>
-inline float element(const uint8_t* row, int64_t c) {
-  if constexpr (kBf16) {
-    uint16_t bits;
-    std::memcpy(&bits, row + c * 2, 2);
-    return bf16_to_f32(bits);
-  } else {
-    float value;
-    std::memcpy(&value, row + c * 4, 4);
-    return value;
-  }
-}
 
 template <int TB, bool kBf16>
 void float_row(const uint8_t* row, int64_t cols, const Activations& x, int64_t t0, float* out, int64_t out_stride) {
@@ -131,7 +119,7 @@ void float_row(const uint8_t* row, int64_t cols, const Activations& x, int64_t t
   }
   for (int t = 0; t < TB; ++t) {
     float total = horizontal_sum(sums[t]);
-    for (int64_t k = c; k < cols; ++k) total += element<kBf16>(row, k) * x.f32[(t0 + t) * cols + k];
+    for (int64_t k = c; k < cols; ++k) total += stored_value<kBf16>(row, k) * x.f32[(t0 + t) * cols + k];
     out[t * out_stride] = total;
   }
 }

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "core/number_formats.h"
 #include "core/weight_matrix.h"
 
 namespace lightseek::fast_kernels {
@@ -68,6 +69,20 @@ static inline void for_each_row_and_token_block(int64_t row_begin, int64_t row_e
     int64_t t = 0;
     for (; t + kBlock <= tokens; t += kBlock) row_fn(r, t, std::integral_constant<int, kBlock>{});
     for (; t < tokens; ++t) row_fn(r, t, std::integral_constant<int, 1>{});
+  }
+}
+
+// Element c of a BF16 or F32 weight row, as float32.
+template <bool kBf16>
+static inline float stored_value(const uint8_t* row, int64_t c) {
+  if constexpr (kBf16) {
+    uint16_t bits;
+    __builtin_memcpy(&bits, row + c * 2, 2);
+    return bf16_to_f32(bits);
+  } else {
+    float value;
+    __builtin_memcpy(&value, row + c * 4, 4);
+    return value;
   }
 }
 

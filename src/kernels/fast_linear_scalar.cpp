@@ -49,18 +49,6 @@ void fp8_rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const A
   }
 }
 
-template <bool kBf16>
-float element(const uint8_t* row, int64_t c) {
-  if constexpr (kBf16) {
-    uint16_t bits;
-    std::memcpy(&bits, row + c * 2, 2);
-    return bf16_to_f32(bits);
-  } else {
-    float value;
-    std::memcpy(&value, row + c * 4, 4);
-    return value;
-  }
-}
 
 template <bool kBf16>
 void float_rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Activations& x, float* y,
@@ -71,7 +59,7 @@ void float_rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const
     for (int64_t t = 0; t < x.tokens; ++t) {
       const float* xt = x.f32 + t * cols;
       float sum = 0.0f;
-      for (int64_t c = 0; c < cols; ++c) sum += element<kBf16>(row, c) * xt[c];
+      for (int64_t c = 0; c < cols; ++c) sum += stored_value<kBf16>(row, c) * xt[c];
       y[t * y_stride + (r - row_begin)] = sum;
     }
   }
