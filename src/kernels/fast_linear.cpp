@@ -89,12 +89,10 @@ constexpr int64_t kAmxTokenGroup = 64;
 // in whole 32-row tiles, each thread with its own dequantisation scratch.
 void run_amx(const WeightMatrix& weight, int64_t row_begin, int64_t row_count, const float* x, int64_t tokens,
              float* y, ThreadPool* pool) {
-  const int threads = pool ? pool->threads() : 1;
-  std::vector<std::vector<uint16_t>> scratch(static_cast<size_t>(threads));
   thread_local std::vector<uint16_t> high, low;
   // Token groups small enough that their activation tiles stay in L2 while every weight panel
-  // passes over them (the panels are dequantised once per group, which costs less than
-  // streaming the activations from L3 for every panel: 512-token prefill, 1 thread, 21 -> ? s).
+  // passes over them; the panels are dequantised once per group. (On the development machine
+  // this measured the same as one group: tile loads, not L3, bound the loop there.)
   for (int64_t t0 = 0; t0 < tokens; t0 += kAmxTokenGroup) {
     fast_kernels::TileActivations tiles;
     tiles.tokens = std::min(kAmxTokenGroup, tokens - t0);
@@ -106,10 +104,11 @@ void run_amx(const WeightMatrix& weight, int64_t row_begin, int64_t row_count, c
     tiles.low = low.data();
     fast_kernels::amx_prepare_activations(x + t0 * weight.cols, weight.cols, tiles);
     float* y_group = y + t0 * row_count;
-    auto work = [&](int64_t begin, int64_t end, int thread) {
-      auto& mine = scratch[static_cast<size_t>(thread)];
-      mine.resize(static_cast<size_t>(fast_kernels::amx_scratch_elements(tiles)));
-      fast_kernels::amx_rows(weight, row_begin + begin, row_begin + end, tiles, mine.data(), y_group + begin,
+    auto work = [&](int64_t begin, int64_t end, int) {
+      // Per thread and kept between calls: prefill makes hundreds of these calls per layer.
+      thread_local std::vector<uint16_t> scratch;
+      scratch.resize(static_cast<size_t>(fast_kernels::amx_scratch_elements(tiles)));
+      fast_kernels::amx_rows(weight, row_begin + begin, row_begin + end, tiles, scratch.data(), y_group + begin,
                              row_count);
     };
     if (pool == nullptr) {

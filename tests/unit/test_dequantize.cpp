@@ -6,18 +6,10 @@
 
 #include "core/number_formats.h"
 #include "kernels/dequantize.h"
+#include "tensor_views.h"
 
 namespace lightseek {
 namespace {
-
-TensorView view(DType dtype, std::vector<int64_t> shape, const std::vector<uint8_t>& bytes) {
-  TensorView tensor;
-  tensor.dtype = dtype;
-  tensor.shape = std::move(shape);
-  tensor.data = bytes.data();
-  tensor.nbytes = bytes.size();
-  return tensor;
-}
 
 TEST(Dequantize, Fp8Block128UsesTheScaleOfEachBlockIncludingPartialBlocks) {
   // 130 × 3: two block rows (the second holds rows 128 and 129) and one partial block column.

@@ -16,6 +16,7 @@
 #include "kernels/dequantize.h"
 #include "kernels/fast_linear.h"
 #include "kernels/linear.h"
+#include "tensor_views.h"
 
 namespace lightseek {
 namespace {
@@ -24,15 +25,6 @@ struct OwnedWeight {
   std::vector<uint8_t> weight_bytes, scale_bytes;
   WeightMatrix matrix;
 };
-
-TensorView view(DType dtype, std::vector<int64_t> shape, const std::vector<uint8_t>& bytes) {
-  TensorView tensor;
-  tensor.dtype = dtype;
-  tensor.shape = std::move(shape);
-  tensor.data = bytes.data();
-  tensor.nbytes = bytes.size();
-  return tensor;
-}
 
 // Random codes over the whole range of each format, with realistic block scales.
 OwnedWeight random_weight(WeightFormat format, int64_t rows, int64_t cols, uint32_t seed) {
