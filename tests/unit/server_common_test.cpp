@@ -1,0 +1,267 @@
+#include <regex>
+#include <set>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "server/anthropic_protocol.h"
+#include "server/json_body.h"
+#include "server/ollama_protocol.h"
+#include "server/openai_protocol.h"
+#include "server/protocol_dispatch.h"
+#include "server/response_ids.h"
+#include "server_test_support.h"
+
+namespace lightseek::server {
+namespace {
+
+using testing::fails_with;
+using testing::fixed_meta;
+using testing::json;
+using nlohmann::ordered_json;
+
+TEST(ServerJsonBody, MalformedBodiesAre400sWithAPosition) {
+  EXPECT_TRUE(parse_json_body(R"({"model": "m"})").ok());
+  const auto truncated = parse_json_body(R"({"model": )");
+  ASSERT_TRUE(fails_with(truncated, 400, ""));
+  EXPECT_NE(truncated.error().message.find("not valid JSON (byte "), std::string::npos) << truncated.error().message;
+  EXPECT_TRUE(fails_with(parse_json_body(""), 400, ""));
+  EXPECT_TRUE(fails_with(parse_json_body("[1, 2]"), 400, ""));
+  EXPECT_TRUE(fails_with(parse_json_body("\"text\""), 400, ""));
+  EXPECT_TRUE(fails_with(parse_json_body("{\"a\": \"\xC3\x28\"}"), 400, ""));   // invalid UTF-8
+  EXPECT_TRUE(fails_with(parse_json_body(R"({"a": "\ud800"})"), 400, ""));      // lone surrogate
+  EXPECT_TRUE(fails_with(parse_json_body(R"({"a": 1} trailing)"), 400, ""));
+  // Deep nesting is refused before parsing; brackets inside strings do not count.
+  const std::string deep = "{\"a\": " + std::string(100000, '[') + std::string(100000, ']') + "}";
+  const auto refused = parse_json_body(deep);
+  ASSERT_TRUE(fails_with(refused, 400, ""));
+  EXPECT_NE(refused.error().message.find("deeper than 64"), std::string::npos);
+  EXPECT_TRUE(parse_json_body("{\"a\": \"" + std::string(1000, '[') + "\"}").ok());
+  EXPECT_TRUE(parse_json_body("{\"a\": \"\\\"[[[\"}", 2).ok());
+}
+
+TEST(ServerJsonBody, OutputReplacesInvalidUtf8InsteadOfThrowing) {
+  ordered_json value{{"text", std::string("a\xFF")}};
+  EXPECT_EQ(to_json_text(value), "{\"text\":\"a\xEF\xBF\xBD\"}");
+}
+
+TEST(ServerResponseIds, UniqueWellFormedAndFromTheWholeAlphabet) {
+  std::set<std::string> ids;
+  std::set<char> characters;
+  const std::regex call("call_[0-9A-Za-z]{24}");
+  for (int i = 0; i < 2000; ++i) {
+    const std::string id = new_tool_call_id(ApiProtocol::OpenAI);
+    ASSERT_TRUE(std::regex_match(id, call)) << id;
+    ids.insert(id);
+    characters.insert(id.begin() + 5, id.end());
+  }
+  EXPECT_EQ(ids.size(), 2000u);
+  EXPECT_EQ(characters.size(), 62u);
+  EXPECT_TRUE(std::regex_match(new_tool_call_id(ApiProtocol::Anthropic), std::regex("toolu_[0-9A-Za-z]{24}")));
+  EXPECT_TRUE(std::regex_match(new_response_id(ApiEndpoint::OpenAIChatCompletions), std::regex("chatcmpl-[0-9A-Za-z]{24}")));
+  EXPECT_TRUE(std::regex_match(new_response_id(ApiEndpoint::OpenAICompletions), std::regex("cmpl-[0-9A-Za-z]{24}")));
+  EXPECT_TRUE(std::regex_match(new_response_id(ApiEndpoint::AnthropicMessages), std::regex("msg_[0-9A-Za-z]{24}")));
+  EXPECT_EQ(new_response_id(ApiEndpoint::OllamaChat), "");
+  EXPECT_EQ(random_base62(0), "");
+  EXPECT_NE(random_seed(), random_seed());
+}
+
+TEST(ServerDispatch, RoutesByEndpointAndShapesErrorsPerProtocol) {
+  const ordered_json chat = json(R"({"model": "m", "messages": [{"role": "user", "content": "Hi"}]})");
+  EXPECT_EQ(parse_generation_request(ApiEndpoint::OpenAIChatCompletions, chat)->endpoint,
+            ApiEndpoint::OpenAIChatCompletions);
+  EXPECT_EQ(parse_generation_request(ApiEndpoint::OllamaChat, chat)->endpoint, ApiEndpoint::OllamaChat);
+  EXPECT_EQ(parse_generation_request(ApiEndpoint::AnthropicCountTokens, chat)->endpoint,
+            ApiEndpoint::AnthropicCountTokens);
+  EXPECT_TRUE(fails_with(parse_generation_request(ApiEndpoint::AnthropicMessages, chat), 400, "max_tokens"));
+  EXPECT_TRUE(fails_with(parse_generation_request(ApiEndpoint::OpenAICompletions, chat), 400, "prompt"));
+  EXPECT_EQ(parse_generation_request(ApiEndpoint::OllamaGenerate, json(R"({"model": "m", "prompt": "x"})"))->endpoint,
+            ApiEndpoint::OllamaGenerate);
+
+  const ProtocolError error = rate_limited("queue full");
+  EXPECT_EQ(error.http_status, 429);
+  EXPECT_EQ(error_body(ApiProtocol::OpenAI, error).dump(),
+            R"({"error":{"message":"queue full","type":"rate_limit_error","param":null,"code":"rate_limit_exceeded"}})");
+  EXPECT_EQ(error_body(ApiProtocol::Anthropic, error).dump(),
+            R"({"type":"error","error":{"type":"rate_limit_error","message":"queue full"}})");
+  EXPECT_EQ(error_body(ApiProtocol::Ollama, error).dump(), R"({"error":"queue full"})");
+
+  auto count = parse_generation_request(ApiEndpoint::AnthropicCountTokens, chat);
+  GenerationOutcome outcome;
+  outcome.usage.prompt_tokens = 9;
+  EXPECT_EQ(response_body(*count, outcome, fixed_meta("")).dump(), R"({"input_tokens":9})");
+  EXPECT_EQ(make_stream_formatter(*parse_generation_request(ApiEndpoint::OllamaChat, chat), fixed_meta(""))->content_type(),
+            "application/x-ndjson");
+}
+
+TEST(ServerDispatch, FinishReasonsFromTheRuntime) {
+  EXPECT_EQ(finish_reason_for(StopReason::StopToken, false), FinishReason::Stop);
+  EXPECT_EQ(finish_reason_for(StopReason::StopToken, true), FinishReason::ToolCalls);
+  EXPECT_EQ(finish_reason_for(StopReason::StopString, true), FinishReason::Stop);
+  EXPECT_EQ(finish_reason_for(StopReason::MaxTokens, true), FinishReason::Length);
+  EXPECT_EQ(finish_reason_for(StopReason::None, false), FinishReason::Cancelled);
+  EXPECT_EQ(finish_reason_name(FinishReason::ToolCalls), "tool_calls");
+}
+
+// --- the same conversation through all three APIs ------------------------------------------
+
+const char* const kOpenAITools = R"([{"type": "function", "function": {"name": "get_weather",
+  "description": "Weather of a city", "parameters": {"type": "object", "properties": {
+  "city": {"type": "string"}, "days": {"type": "integer"}}, "required": ["city"]}}}])";
+
+const char* const kAnthropicTools = R"([{"name": "get_weather", "description": "Weather of a city",
+  "input_schema": {"type": "object", "properties": {"city": {"type": "string"}, "days": {"type": "integer"}},
+  "required": ["city"]}}])";
+
+std::string openai_prompt(bool thinking) {
+  const std::string body = std::string(R"({"model": "m", "messages": [
+    {"role": "system", "content": "You are helpful."},
+    {"role": "user", "content": "Weather in Paris and Rome?"},
+    {"role": "assistant", "content": "Checking both.", "reasoning_content": "Two cities, two calls.",
+     "tool_calls": [
+       {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": "{\"city\": \"Paris\", \"days\": 2}"}},
+       {"id": "call_2", "type": "function", "function": {"name": "get_weather", "arguments": "{\"city\": \"Rome\", \"days\": 2}"}}]},
+    {"role": "tool", "tool_call_id": "call_1", "content": "18C"},
+    {"role": "tool", "tool_call_id": "call_2", "content": "21C"},
+    {"role": "user", "content": "Which is warmer?"}],
+    "thinking": {"type": ")") + (thinking ? "enabled" : "disabled") + R"("},
+    "tools": )" + kOpenAITools + "}";
+  auto parsed = openai::parse_chat_request(json(body));
+  EXPECT_TRUE(parsed.ok()) << parsed.error().message;
+  return parsed.ok() ? render_prompt(*parsed) : "";
+}
+
+std::string anthropic_prompt(bool thinking) {
+  const std::string body = std::string(R"({"model": "m", "max_tokens": 4096, "system": "You are helpful.",
+    "messages": [
+    {"role": "user", "content": "Weather in Paris and Rome?"},
+    {"role": "assistant", "content": [
+      {"type": "thinking", "thinking": "Two cities, two calls.", "signature": ""},
+      {"type": "text", "text": "Checking both."},
+      {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {"city": "Paris", "days": 2}},
+      {"type": "tool_use", "id": "toolu_2", "name": "get_weather", "input": {"city": "Rome", "days": 2}}]},
+    {"role": "user", "content": [
+      {"type": "tool_result", "tool_use_id": "toolu_1", "content": "18C"},
+      {"type": "tool_result", "tool_use_id": "toolu_2", "content": [{"type": "text", "text": "21C"}]},
+      {"type": "text", "text": "Which is warmer?"}]}],
+    "thinking": )") + (thinking ? R"({"type": "enabled", "budget_tokens": 1024})" : R"({"type": "disabled"})") +
+                           R"(, "tools": )" + kAnthropicTools + "}";
+  auto parsed = anthropic::parse_messages_request(json(body));
+  EXPECT_TRUE(parsed.ok()) << parsed.error().message;
+  return parsed.ok() ? render_prompt(*parsed) : "";
+}
+
+std::string ollama_prompt(bool thinking) {
+  const std::string body = std::string(R"({"model": "m", "messages": [
+    {"role": "system", "content": "You are helpful."},
+    {"role": "user", "content": "Weather in Paris and Rome?"},
+    {"role": "assistant", "content": "Checking both.", "thinking": "Two cities, two calls.",
+     "tool_calls": [
+       {"function": {"name": "get_weather", "arguments": {"city": "Paris", "days": 2}}},
+       {"function": {"name": "get_weather", "arguments": {"city": "Rome", "days": 2}}}]},
+    {"role": "tool", "tool_name": "get_weather", "content": "18C"},
+    {"role": "tool", "tool_name": "get_weather", "content": "21C"},
+    {"role": "user", "content": "Which is warmer?"}],
+    "think": )") + (thinking ? "true" : "false") + R"(, "tools": )" + kOpenAITools + "}";
+  auto parsed = ollama::parse_chat_request(json(body));
+  EXPECT_TRUE(parsed.ok()) << parsed.error().message;
+  return parsed.ok() ? render_prompt(*parsed) : "";
+}
+
+TEST(ServerReplay, ToolCallConversationsRenderByteIdenticallyAcrossApis) {
+  for (const bool thinking : {false, true}) {
+    const std::string prompt = openai_prompt(thinking);
+    ASSERT_FALSE(prompt.empty());
+    EXPECT_EQ(anthropic_prompt(thinking), prompt) << "thinking " << thinking;
+    EXPECT_EQ(ollama_prompt(thinking), prompt) << "thinking " << thinking;
+  }
+  // What the prompt holds, spelled out once.
+  const std::string prompt = openai_prompt(true);
+  const std::string expected_turn =
+      "<｜User｜>Weather in Paris and Rome?<｜Assistant｜><think>Two cities, two calls.</think>Checking both.\n\n"
+      "<｜DSML｜tool_calls>\n"
+      "<｜DSML｜invoke name=\"get_weather\">\n"
+      "<｜DSML｜parameter name=\"city\" string=\"true\">Paris</｜DSML｜parameter>\n"
+      "<｜DSML｜parameter name=\"days\" string=\"false\">2</｜DSML｜parameter>\n"
+      "</｜DSML｜invoke>\n"
+      "<｜DSML｜invoke name=\"get_weather\">\n"
+      "<｜DSML｜parameter name=\"city\" string=\"true\">Rome</｜DSML｜parameter>\n"
+      "<｜DSML｜parameter name=\"days\" string=\"false\">2</｜DSML｜parameter>\n"
+      "</｜DSML｜invoke>\n"
+      "</｜DSML｜tool_calls><｜end▁of▁sentence｜>"
+      "<｜User｜><tool_result>18C</tool_result>\n\n<tool_result>21C</tool_result>\n\nWhich is warmer?"
+      "<｜Assistant｜><think>";
+  EXPECT_NE(prompt.find(expected_turn), std::string::npos) << prompt;
+}
+
+// A reply as each API returned it, sent back as the next turn's history, renders the same
+// prompt whichever API carried it: the ids each API made up do not reach the prompt.
+TEST(ServerReplay, RepliesSentBackAsHistoryRenderIdentically) {
+  FinishedChoice reply;
+  reply.reasoning = "Two cities, two calls.";
+  reply.content = "Checking both.";
+  for (const char* city : {"Paris", "Rome"}) {
+    ToolCall call;
+    call.name = "get_weather";
+    call.arguments = ordered_json{{"city", city}, {"days", 2}};
+    reply.tool_calls.push_back(call);
+  }
+  reply.finish_reason = FinishReason::ToolCalls;
+  const GenerationOutcome outcome{{reply}, Usage{}};
+  const ordered_json system = {{"role", "system"}, {"content", "You are helpful."}};
+  const ordered_json question = {{"role", "user"}, {"content", "Weather in Paris and Rome?"}};
+
+  // OpenAI
+  auto first_openai = openai::parse_chat_request(json(R"({"model": "m", "messages": [{"role": "user", "content": "x"}],
+      "thinking": {"type": "enabled"}})"));
+  const ordered_json openai_reply = openai::response_body(*first_openai, outcome, fixed_meta("c"))["choices"][0]["message"];
+  ordered_json openai_next = {{"model", "m"}, {"thinking", {{"type", "enabled"}}}, {"tools", json(kOpenAITools)}};
+  openai_next["messages"] = {system, question, openai_reply};
+  for (std::size_t i = 0; i < 2; ++i) {
+    openai_next["messages"].push_back({{"role", "tool"},
+                                       {"tool_call_id", openai_reply["tool_calls"][i]["id"]},
+                                       {"content", i == 0 ? "18C" : "21C"}});
+  }
+  openai_next["messages"].push_back({{"role", "user"}, {"content", "Which is warmer?"}});
+  auto openai_parsed = openai::parse_chat_request(openai_next);
+  ASSERT_TRUE(openai_parsed.ok()) << openai_parsed.error().message;
+
+  // Anthropic
+  auto first_anthropic = anthropic::parse_messages_request(
+      json(R"({"model": "m", "max_tokens": 10, "messages": [{"role": "user", "content": "x"}]})"));
+  const ordered_json anthropic_content = anthropic::response_body(*first_anthropic, outcome, fixed_meta("msg"))["content"];
+  ordered_json anthropic_next = {{"model", "m"},
+                                 {"max_tokens", 4096},
+                                 {"system", "You are helpful."},
+                                 {"thinking", {{"type", "enabled"}, {"budget_tokens", 1024}}},
+                                 {"tools", json(kAnthropicTools)}};
+  ordered_json results = ordered_json::array();
+  for (std::size_t i = 0; i < 2; ++i) {
+    results.push_back(
+        {{"type", "tool_result"}, {"tool_use_id", anthropic_content[2 + i]["id"]}, {"content", i == 0 ? "18C" : "21C"}});
+  }
+  results.push_back({{"type", "text"}, {"text", "Which is warmer?"}});
+  anthropic_next["messages"] = {question, {{"role", "assistant"}, {"content", anthropic_content}},
+                                {{"role", "user"}, {"content", results}}};
+  auto anthropic_parsed = anthropic::parse_messages_request(anthropic_next);
+  ASSERT_TRUE(anthropic_parsed.ok()) << anthropic_parsed.error().message;
+
+  // Ollama
+  auto first_ollama = ollama::parse_chat_request(json(R"({"model": "m", "messages": [{"role": "user", "content": "x"}]})"));
+  const ordered_json ollama_reply = ollama::response_body(*first_ollama, outcome, fixed_meta(""))["message"];
+  ordered_json ollama_next = {{"model", "m"}, {"think", true}, {"tools", json(kOpenAITools)}};
+  ollama_next["messages"] = {system, question, ollama_reply,
+                             {{"role", "tool"}, {"content", "18C"}},
+                             {{"role", "tool"}, {"content", "21C"}},
+                             {{"role", "user"}, {"content", "Which is warmer?"}}};
+  auto ollama_parsed = ollama::parse_chat_request(ollama_next);
+  ASSERT_TRUE(ollama_parsed.ok()) << ollama_parsed.error().message;
+
+  const std::string prompt = render_prompt(*openai_parsed);
+  EXPECT_EQ(prompt, openai_prompt(true));
+  EXPECT_EQ(render_prompt(*anthropic_parsed), prompt);
+  EXPECT_EQ(render_prompt(*ollama_parsed), prompt);
+}
+
+}  // namespace
+}  // namespace lightseek::server

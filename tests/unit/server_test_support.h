@@ -1,0 +1,39 @@
+// Shared helpers of the server protocol tests.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "server/generation_events.h"
+#include "server/protocol_error.h"
+
+namespace lightseek::server::testing {
+
+using nlohmann::ordered_json;
+
+inline ordered_json json(std::string_view text) { return ordered_json::parse(text); }
+
+// Fixed identity so bodies and streams compare byte for byte: 2023-11-14T22:13:20Z.
+inline ResponseMeta fixed_meta(std::string id) {
+  return ResponseMeta{std::move(id), "deepseek-v4-flash",
+                      std::chrono::system_clock::time_point(std::chrono::seconds(1700000000))};
+}
+
+// The error's status and param, or a failure naming what was returned instead.
+template <typename T>
+::testing::AssertionResult fails_with(const ProtocolResult<T>& result, int status, const std::string& param) {
+  if (result.ok()) return ::testing::AssertionFailure() << "accepted, expected a " << status << " at '" << param << "'";
+  const ProtocolError& error = result.error();
+  if (error.http_status != status || error.param != param) {
+    return ::testing::AssertionFailure() << "got " << error.http_status << " at '" << error.param
+                                         << "': " << error.message;
+  }
+  if (error.message.empty()) return ::testing::AssertionFailure() << "empty message";
+  return ::testing::AssertionSuccess();
+}
+
+}  // namespace lightseek::server::testing
