@@ -1,3 +1,4 @@
+#include <random>
 #include <regex>
 #include <set>
 #include <string>
@@ -261,6 +262,82 @@ TEST(ServerReplay, RepliesSentBackAsHistoryRenderIdentically) {
   EXPECT_EQ(prompt, openai_prompt(true));
   EXPECT_EQ(render_prompt(*anthropic_parsed), prompt);
   EXPECT_EQ(render_prompt(*ollama_parsed), prompt);
+}
+
+// Mutated requests (values of the wrong type or range, removed and unknown keys, bad UTF-8)
+// never escape as exceptions: each is accepted, renders and formats, or is a 400 with a message.
+ordered_json mutate(ordered_json value, std::mt19937& random) {
+  const std::vector<ordered_json> replacements = {nullptr, 0, -1, 1e300, 2.5, "", "x", std::string("\xFF"),
+                                                  ordered_json::array(), ordered_json::object(), true,
+                                                  ordered_json::array({1, "a"})};
+  std::uniform_int_distribution<int> percent(0, 99);
+  if (percent(random) < 8) return replacements[random() % replacements.size()];
+  if (value.is_object()) {
+    ordered_json out = ordered_json::object();
+    for (auto member = value.begin(); member != value.end(); ++member) {
+      if (percent(random) < 5) continue;  // drop the key
+      out[member.key()] = mutate(member.value(), random);
+    }
+    if (percent(random) < 3) out["surprise"] = 1;
+    return out;
+  }
+  if (value.is_array()) {
+    ordered_json out = ordered_json::array();
+    for (const ordered_json& element : value) out.push_back(mutate(element, random));
+    return out;
+  }
+  return value;
+}
+
+TEST(ServerRobustness, MutatedRequestsAreAnsweredNeverThrown) {
+  const std::vector<std::pair<ApiEndpoint, std::string>> bases = {
+      {ApiEndpoint::OpenAIChatCompletions,
+       R"({"model": "m", "messages": [{"role": "system", "content": "S"}, {"role": "user", "content": [{"type": "text", "text": "Hi"}]},
+           {"role": "assistant", "content": null, "reasoning_content": "r", "tool_calls": [{"id": "c1", "type": "function",
+            "function": {"name": "f", "arguments": "{\"a\": 1}"}}]}, {"role": "tool", "tool_call_id": "c1", "content": "ok"}],
+           "tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}],
+           "tool_choice": "auto", "thinking": {"type": "enabled"}, "reasoning_effort": "high", "temperature": 0.5,
+           "top_p": 0.9, "n": 2, "seed": 1, "stop": ["x"], "max_tokens": 10, "logprobs": true, "top_logprobs": 2,
+           "stream": true, "stream_options": {"include_usage": true}, "response_format": {"type": "json_object"}})"},
+      {ApiEndpoint::OpenAICompletions, R"({"model": "m", "prompt": "Hi", "max_tokens": 5, "logprobs": 2, "stop": "x"})"},
+      {ApiEndpoint::AnthropicMessages,
+       R"({"model": "m", "max_tokens": 2000, "system": [{"type": "text", "text": "S"}], "messages": [
+           {"role": "user", "content": "Hi"}, {"role": "assistant", "content": [{"type": "thinking", "thinking": "t", "signature": ""},
+           {"type": "tool_use", "id": "t1", "name": "f", "input": {"a": 1}}]},
+           {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": "ok"}]}],
+           "tools": [{"name": "f", "input_schema": {"type": "object"}}], "tool_choice": {"type": "auto"},
+           "thinking": {"type": "enabled", "budget_tokens": 1024}, "stop_sequences": ["x"], "stream": true})"},
+      {ApiEndpoint::AnthropicCountTokens, R"({"model": "m", "messages": [{"role": "user", "content": "Hi"}]})"},
+      {ApiEndpoint::OllamaChat,
+       R"({"model": "m", "messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "",
+           "tool_calls": [{"function": {"name": "f", "arguments": {"a": 1}}}]}, {"role": "tool", "content": "ok"}],
+           "tools": [{"type": "function", "function": {"name": "f"}}], "think": true, "format": "json",
+           "options": {"temperature": 0.5, "num_predict": 5, "stop": ["x"], "seed": 3}})"},
+      {ApiEndpoint::OllamaGenerate, R"({"model": "m", "prompt": "Hi", "system": "S", "raw": false, "think": false})"},
+  };
+  std::mt19937 random(12345);
+  for (const auto& [endpoint, text] : bases) {
+    const ordered_json base = json(text);
+    ASSERT_TRUE(parse_generation_request(endpoint, base).ok()) << text;
+    for (int round = 0; round < 300; ++round) {
+      const ordered_json body = mutate(base, random);
+      ProtocolResult<GenerationRequest> parsed = server_error("not run");
+      ASSERT_NO_THROW(parsed = parse_generation_request(endpoint, body)) << body.dump();
+      if (!parsed.ok()) {
+        EXPECT_EQ(parsed.error().http_status, 400) << parsed.error().message << "\n" << body.dump();
+        EXPECT_FALSE(parsed.error().message.empty());
+        continue;
+      }
+      ASSERT_NO_THROW((void)render_prompt(*parsed)) << body.dump();
+      FinishedChoice choice;
+      choice.content = "x";
+      const GenerationOutcome outcome{{choice}, Usage{}};
+      ASSERT_NO_THROW((void)response_body(*parsed, outcome, fixed_meta("id"))) << body.dump();
+      auto stream = make_stream_formatter(*parsed, fixed_meta("id"));
+      ASSERT_NO_THROW((void)stream->write(ContentDelta{0, "x", {}}));
+      ASSERT_NO_THROW((void)stream->write(StreamFinished{}));
+    }
+  }
 }
 
 }  // namespace
