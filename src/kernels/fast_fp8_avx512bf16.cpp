@@ -13,9 +13,6 @@ namespace lightseek::fast_kernels {
 namespace {
 
 constexpr int kTokenBlock = 4;
-#ifndef PF
-#define PF 8192
-#endif
 
 // 32 e4m3 codes → bf16 with value code·2^-120: sign-extend to 16 bits, move exponent and
 // mantissa down into bf16 position, keep the sign bit and those seven bits.
@@ -31,22 +28,31 @@ constexpr float kBf16Correction = 72057594037927936.0f;  // 2^56
 template <int TB>
 void fp8_row(const uint8_t* codes, const uint8_t* scales, int64_t cols, const Activations& x, int64_t t0, float* out,
              int64_t out_stride) {
+  // A single token gets one accumulator pair per 32-column step, so that consecutive
+  // vdpbf16ps do not wait for each other; blocks of tokens are independent already.
+  constexpr int kChains = TB == 1 ? 4 : 1;
   __m512 sums[TB];
   for (int t = 0; t < TB; ++t) sums[t] = _mm512_setzero_ps();
   for (int64_t b = 0; b < cols; b += 128) {
-    __m512 high[TB], low[TB];
-    for (int t = 0; t < TB; ++t) high[t] = low[t] = _mm512_setzero_ps();
-    for (int64_t c = b; c < b + 128; c += 32) {
+    __m512 high[TB * kChains], low[TB * kChains];
+    for (int i = 0; i < TB * kChains; ++i) high[i] = low[i] = _mm512_setzero_ps();
+    for (int step = 0; step < 4; ++step) {
+      const int64_t c = b + step * 32;
       _mm_prefetch(reinterpret_cast<const char*>(codes + c + kPrefetchBytes), _MM_HINT_T0);
       const __m512bh weights = fp8_to_bf16_bits(codes + c);
       for (int t = 0; t < TB; ++t) {
         const int64_t offset = (t0 + t) * x.padded_cols + c;
-        high[t] = _mm512_dpbf16_ps(high[t], weights, reinterpret_cast<__m512bh>(_mm512_loadu_si512(x.bf16_high + offset)));
-        low[t] = _mm512_dpbf16_ps(low[t], weights, reinterpret_cast<__m512bh>(_mm512_loadu_si512(x.bf16_low + offset)));
+        const int i = t * kChains + step % kChains;
+        high[i] = _mm512_dpbf16_ps(high[i], weights, reinterpret_cast<__m512bh>(_mm512_loadu_si512(x.bf16_high + offset)));
+        low[i] = _mm512_dpbf16_ps(low[i], weights, reinterpret_cast<__m512bh>(_mm512_loadu_si512(x.bf16_low + offset)));
       }
     }
     const __m512 scale = _mm512_set1_ps(fast_e8m0(scales[b / 128]) * kBf16Correction);
-    for (int t = 0; t < TB; ++t) sums[t] = _mm512_fmadd_ps(_mm512_add_ps(high[t], low[t]), scale, sums[t]);
+    for (int t = 0; t < TB; ++t) {
+      __m512 block = _mm512_add_ps(high[t * kChains], low[t * kChains]);
+      for (int k = 1; k < kChains; ++k) block = _mm512_add_ps(block, _mm512_add_ps(high[t * kChains + k], low[t * kChains + k]));
+      sums[t] = _mm512_fmadd_ps(block, scale, sums[t]);
+    }
   }
   for (int t = 0; t < TB; ++t) out[t * out_stride] = _mm512_reduce_add_ps(sums[t]);
 }

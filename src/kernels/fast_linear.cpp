@@ -39,6 +39,9 @@ fast_kernels::RowsKernel kernel_for(const KernelTable& table, WeightFormat forma
 struct QuantizedRows {
   std::vector<int16_t> q;
   std::vector<float> q_scale;
+  std::vector<int8_t> high, low;  // the VNNI split (Activations::q8_*)
+  std::vector<int32_t> lane_bias;
+  std::vector<float> lane_scale;
 };
 
 void quantize_rows(const float* x, int64_t tokens, int64_t cols, int64_t padded, QuantizedRows& out) {
@@ -51,12 +54,35 @@ void quantize_rows(const float* x, int64_t tokens, int64_t cols, int64_t padded,
     for (int64_t b = 0; b < cols; b += 32) {
       float amax = 0.0f;
       for (int64_t c = b; c < b + 32; ++c) amax = std::max(amax, std::fabs(xt[c]));
-      const float inverse = amax > 0.0f ? 32767.0f / amax : 0.0f;
+      const float inverse = amax > 0.0f ? fast_kernels::kQuantMax / amax : 0.0f;
       for (int64_t c = b; c < b + 32; ++c) {
         q[fast_kernels::q_position(c)] = static_cast<int16_t>(std::nearbyint(xt[c] * inverse));
       }
       // Halved: the kernels multiply doubled FP4 codes.
-      std::fill(q_scale + b / 4, q_scale + b / 4 + 8, amax / 32767.0f * 0.5f);
+      std::fill(q_scale + b / 4, q_scale + b / 4 + 8, amax / fast_kernels::kQuantMax * 0.5f);
+    }
+  }
+}
+
+// The int16 rows again as int8 high and low parts in the VNNI kernel's order.
+void split_int8_rows(const QuantizedRows& in, int64_t tokens, int64_t padded, int64_t padded128, QuantizedRows& out) {
+  out.high.assign(static_cast<size_t>(tokens * padded128), 0);
+  out.low.assign(out.high.size(), 0);
+  out.lane_bias.assign(static_cast<size_t>(tokens * padded128 / 8), 0);
+  out.lane_scale.assign(out.lane_bias.size(), 0.0f);
+  for (int64_t t = 0; t < tokens; ++t) {
+    const int16_t* q = in.q.data() + t * padded;
+    for (int64_t c = 0; c < padded; ++c) {
+      const int32_t value = q[fast_kernels::q_position(c)];
+      const int32_t high = (value + 128) >> 8;  // floor: low = value − 256·high is in [-128, 127]
+      const int64_t group = c / 128 * 128, within = c % 128;
+      const int64_t at = t * padded128 + group + (within % 2) * 64 + within / 2;
+      out.high[static_cast<size_t>(at)] = static_cast<int8_t>(high);
+      out.low[static_cast<size_t>(at)] = static_cast<int8_t>(value - 256 * high);
+      out.lane_bias[static_cast<size_t>(t * padded128 / 8 + c / 8)] -= 12 * value;
+    }
+    for (int64_t lane = 0; lane < padded / 8; ++lane) {
+      out.lane_scale[static_cast<size_t>(t * padded128 / 8 + lane)] = in.q_scale[static_cast<size_t>(t * padded / 4 + lane * 2)];
     }
   }
 }
@@ -152,6 +178,14 @@ void run(Isa isa, const WeightMatrix& weight, int64_t row_begin, int64_t row_cou
     quantize_rows(x, tokens, weight.cols, activations.padded_cols, quantized);
     activations.q = quantized.q.data();
     activations.q_scale = quantized.q_scale.data();
+    if (isa == Isa::Avx512 || isa == Isa::Amx) {
+      activations.padded128 = (weight.cols + 127) / 128 * 128;
+      split_int8_rows(quantized, tokens, activations.padded_cols, activations.padded128, quantized);
+      activations.q8_high = quantized.high.data();
+      activations.q8_low = quantized.low.data();
+      activations.q8_lane_bias = quantized.lane_bias.data();
+      activations.q8_lane_scale = quantized.lane_scale.data();
+    }
   }
   auto work = [&](int64_t begin, int64_t end, int) {
     for (int64_t t0 = 0; t0 < tokens; t0 += kTokenChunk) {
@@ -161,6 +195,12 @@ void run(Isa isa, const WeightMatrix& weight, int64_t row_begin, int64_t row_cou
       if (chunk.q) {
         chunk.q += t0 * chunk.padded_cols;
         chunk.q_scale += t0 * (chunk.padded_cols / 4);
+      }
+      if (chunk.q8_high) {
+        chunk.q8_high += t0 * chunk.padded128;
+        chunk.q8_low += t0 * chunk.padded128;
+        chunk.q8_lane_bias += t0 * (chunk.padded128 / 8);
+        chunk.q8_lane_scale += t0 * (chunk.padded128 / 8);
       }
       if (chunk.bf16_high) {
         chunk.bf16_high += t0 * chunk.padded_cols;

@@ -3,7 +3,7 @@
 // float32 accumulation, spread over the kernel thread pool by output rows.
 //
 // FP4 weights multiply int16 activations: each input row is quantised in blocks of 32 with a
-// float scale (amax/32767) and the products of each block are exact integers.
+// float scale (amax/32639) and the products of each block are exact integers.
 // The other formats multiply the float32 activations.
 #pragma once
 

@@ -12,55 +12,60 @@ namespace {
 // Tokens that share one decoding of a weight chunk.
 constexpr int kTokenBlock = 4;
 
-// Doubled FP4 values by code, as 16-bit lanes for vpermw (indices 16..31 unused).
-inline __m512i fp4_doubled_table() {
-  return _mm512_set_epi16(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -12, -8, -6, -4, -3, -2, -1, 0, 12, 8, 6, 4, 3,
-                          2, 1, 0);
+// Doubled FP4 values plus 12 by code (so that they are unsigned bytes), for vpshufb.
+inline __m512i fp4_doubled_plus_12_table() {
+  return _mm512_broadcast_i32x4(_mm_setr_epi8(12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0));
 }
 
+// FP4 × int8 pairs with vpdpbusd: 128 columns per step, four vpdpbusd per token where the int16
+// kernel needs twice the unpacking work. (w + 12)·(256·high + low) summed per lane, plus the
+// lane's −12·Σx, is exactly the int16 kernel's integer dot product.
 template <int TB>
-void fp4_row(const uint8_t* packed, const uint8_t* scales, int64_t cols, const Activations& x, int64_t t0,
-             float* out, int64_t out_stride) {
-  const __m512i table = fp4_doubled_table();
-  const __m512i low_nibble = _mm512_set1_epi16(0x0F);
+void fp4_row_vnni(const uint8_t* packed, const uint8_t* scales, int64_t cols, const Activations& x, int64_t t0,
+                  float* out, int64_t out_stride) {
+  const __m512i table = fp4_doubled_plus_12_table();
+  const __m512i low_nibble = _mm512_set1_epi8(0x0F);
+  const int64_t lanes_per_token = x.padded128 / 8;
   __m512 sums[TB];
   for (int t = 0; t < TB; ++t) sums[t] = _mm512_setzero_ps();
-  const int64_t quarter = x.padded_cols / 4;
-  for (int64_t group = 0; group < cols; group += 512) {  // 16 blocks share one scale load
-    const int64_t blocks = min_index(16, (cols - group) / 32);
-    const __m128i scale_codes = _mm_maskz_loadu_epi8(static_cast<__mmask16>((1u << blocks) - 1), scales + group / 32);
-    const __m512 block_scales = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu8_epi32(scale_codes), 23));
-    __m512i pick = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
-    const __m512i two = _mm512_set1_epi32(2);
-    for (int64_t chunk = 0; chunk < blocks; chunk += 2, pick = _mm512_add_epi32(pick, two)) {
-      const int64_t c = group + chunk * 32;
-      _mm_prefetch(reinterpret_cast<const char*>(packed + c / 2 + kPrefetchBytes), _MM_HINT_T0);
-      const __m256i bytes = chunk + 1 < blocks
-                                ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(packed + c / 2))
-                                : _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(packed + c / 2)));
-      const __m512i wide = _mm512_cvtepu8_epi16(bytes);
-      // Even columns come from the low nibbles, odd ones from the high nibbles.
-      const __m512i even = _mm512_permutexvar_epi16(_mm512_and_si512(wide, low_nibble), table);
-      const __m512i odd = _mm512_permutexvar_epi16(_mm512_srli_epi16(wide, 4), table);
-      const __m512 weight_scale = _mm512_permutexvar_ps(pick, block_scales);
-      for (int t = 0; t < TB; ++t) {
-        const int16_t* q = x.q + (t0 + t) * x.padded_cols + c;
-        __m512i acc = _mm512_dpwssd_epi32(_mm512_setzero_si512(), even, _mm512_loadu_si512(q));
-        acc = _mm512_dpwssd_epi32(acc, odd, _mm512_loadu_si512(q + 32));
-        const __m512 scale = _mm512_mul_ps(weight_scale, _mm512_loadu_ps(x.q_scale + (t0 + t) * quarter + c / 4));
-        sums[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc), scale, sums[t]);
-      }
+  __m512 block_scales = _mm512_setzero_ps();
+  for (int64_t g = 0; g < cols; g += 128) {
+    if (g % 512 == 0) {  // 16 blocks share one scale load
+      const int64_t blocks = min_index(16, (cols - g) / 32);
+      const __m128i codes = _mm_maskz_loadu_epi8(static_cast<__mmask16>((1u << blocks) - 1), scales + g / 32);
+      block_scales = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu8_epi32(codes), 23));
+    }
+    // Lane i of this group belongs to block (g % 512) / 32 + i / 4.
+    const __m512i pick = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>((g % 512) / 32)),
+                                          _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3));
+    const __m512 weight_scale = _mm512_permutexvar_ps(pick, block_scales);
+    const int64_t bytes = (cols - g) / 2;
+    _mm_prefetch(reinterpret_cast<const char*>(packed + g / 2 + kPrefetchBytes), _MM_HINT_T0);
+    const __m512i codes = bytes >= 64 ? _mm512_loadu_si512(packed + g / 2)
+                                      : _mm512_maskz_loadu_epi8((__mmask64{1} << bytes) - 1, packed + g / 2);
+    const __m512i even = _mm512_shuffle_epi8(table, _mm512_and_si512(codes, low_nibble));
+    const __m512i odd = _mm512_shuffle_epi8(table, _mm512_and_si512(_mm512_srli_epi16(codes, 4), low_nibble));
+    for (int t = 0; t < TB; ++t) {
+      const int64_t row = (t0 + t) * x.padded128 + g;
+      const int64_t lane = (t0 + t) * lanes_per_token + g / 8;
+      __m512i high = _mm512_dpbusd_epi32(_mm512_setzero_si512(), even, _mm512_loadu_si512(x.q8_high + row));
+      high = _mm512_dpbusd_epi32(high, odd, _mm512_loadu_si512(x.q8_high + row + 64));
+      __m512i low = _mm512_dpbusd_epi32(_mm512_loadu_si512(x.q8_lane_bias + lane), even, _mm512_loadu_si512(x.q8_low + row));
+      low = _mm512_dpbusd_epi32(low, odd, _mm512_loadu_si512(x.q8_low + row + 64));
+      const __m512i dot = _mm512_add_epi32(_mm512_slli_epi32(high, 8), low);
+      const __m512 scale = _mm512_mul_ps(weight_scale, _mm512_loadu_ps(x.q8_lane_scale + lane));
+      sums[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), scale, sums[t]);
     }
   }
   for (int t = 0; t < TB; ++t) out[t * out_stride] = _mm512_reduce_add_ps(sums[t]);
 }
 
-void fp4_rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Activations& x, float* y,
-              int64_t y_stride) {
+void fp4_rows_vnni(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Activations& x, float* y,
+                   int64_t y_stride) {
   const int64_t cols = w.cols;
   for_each_row_and_token_block<kTokenBlock>(row_begin, row_end, x.tokens, [&](int64_t r, int64_t t, auto block) {
-    fp4_row<decltype(block)::value>(w.weight.data + r * (cols / 2), w.scale.data + r * (cols / 32), cols, x, t,
-                                    y + (r - row_begin) + t * y_stride, y_stride);
+    fp4_row_vnni<decltype(block)::value>(w.weight.data + r * (cols / 2), w.scale.data + r * (cols / 32), cols, x, t,
+                                         y + (r - row_begin) + t * y_stride, y_stride);
   });
 }
 
@@ -118,8 +123,44 @@ void fp8_rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const A
   });
 }
 
+template <bool kBf16>
+inline __m512 float_weights(const uint8_t* row, int64_t c, __mmask16 mask) {
+  if constexpr (kBf16) {
+    const __m256i bits = _mm256_maskz_loadu_epi16(mask, row + c * 2);
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(bits), 16));
+  } else {
+    return _mm512_maskz_loadu_ps(mask, row + c * 4);
+  }
+}
+
+// One token: four FMA chains, so that the loop waits on loads rather than on FMA latency.
+template <bool kBf16>
+float float_row_single(const uint8_t* row, int64_t cols, const float* x) {
+  constexpr int64_t kBytes = kBf16 ? 2 : 4;
+  __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+  int64_t c = 0;
+  for (; c + 64 <= cols; c += 64) {
+    for (int64_t line = 0; line < 64 * kBytes; line += 64) {
+      _mm_prefetch(reinterpret_cast<const char*>(row + c * kBytes + line + kPrefetchBytes), _MM_HINT_T0);
+    }
+    s0 = _mm512_fmadd_ps(float_weights<kBf16>(row, c, 0xFFFF), _mm512_loadu_ps(x + c), s0);
+    s1 = _mm512_fmadd_ps(float_weights<kBf16>(row, c + 16, 0xFFFF), _mm512_loadu_ps(x + c + 16), s1);
+    s2 = _mm512_fmadd_ps(float_weights<kBf16>(row, c + 32, 0xFFFF), _mm512_loadu_ps(x + c + 32), s2);
+    s3 = _mm512_fmadd_ps(float_weights<kBf16>(row, c + 48, 0xFFFF), _mm512_loadu_ps(x + c + 48), s3);
+  }
+  for (; c < cols; c += 16) {
+    const __mmask16 mask = tail_mask(cols - c);
+    s0 = _mm512_fmadd_ps(float_weights<kBf16>(row, c, mask), _mm512_maskz_loadu_ps(mask, x + c), s0);
+  }
+  return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
+}
+
 template <int TB, bool kBf16>
 void float_row(const uint8_t* row, int64_t cols, const Activations& x, int64_t t0, float* out, int64_t out_stride) {
+  if constexpr (TB == 1) {
+    out[0] = float_row_single<kBf16>(row, cols, x.f32 + t0 * cols);
+    return;
+  }
   __m512 sums[TB];
   for (int t = 0; t < TB; ++t) sums[t] = _mm512_setzero_ps();
   for (int64_t c = 0; c < cols; c += 16) {
@@ -153,7 +194,7 @@ void float_rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const
 }  // namespace
 
 const KernelTable& avx512_kernels() {
-  static const KernelTable table = {fp4_rows, fp8_rows, float_rows<true>, float_rows<false>};
+  static const KernelTable table = {fp4_rows_vnni, fp8_rows, float_rows<true>, float_rows<false>};
   return table;
 }
 

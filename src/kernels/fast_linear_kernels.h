@@ -13,7 +13,7 @@ namespace lightseek::fast_kernels {
 
 // Input rows prepared once per call and shared by all threads.
 //
-// For FP4 weights the rows are also quantised to int16 in blocks of 32 (scale amax/32767: the
+// For FP4 weights the rows are also quantised to int16 in blocks of 32 (scale amax/kQuantMax: the
 // products are exact integers and the rounding is below float32's own on the sums). Doubled FP4
 // codes are the integers {0, ±1, ±2, ±3, ±4, ±6, ±8, ±12}. Each 64-column chunk is stored as
 // [evens of block 0, evens of block 1, odds of block 0, odds of block 1] (16 each), the order in
@@ -25,10 +25,25 @@ struct Activations {
   const float* f32 = nullptr;  // [tokens, cols]
   const int16_t* q = nullptr;       // FP4 only: [tokens, padded_cols] in the chunk order above
   const float* q_scale = nullptr;   // FP4 only: [tokens, padded_cols / 4] scale/2 of each 4-column group's block
+  // FP4 on AVX-512 VNNI only: the same int16 values split as high·256 + low, both int8 (see
+  // kQuantMax), for vpdpbusd. Rows of padded128 = cols rounded up to 128; each 128-column group
+  // holds its 64 even columns, then its 64 odd ones. A "lane" is 8 consecutive columns (4 even,
+  // 4 odd: one 32-bit lane of vpdpbusd in each half); per lane, −12·(sum of its int16 values)
+  // undoes the +12 by which the kernel makes the doubled FP4 codes unsigned, and the lane's
+  // block scale/2 as in q_scale.
+  int64_t padded128 = 0;
+  const int8_t* q8_high = nullptr;        // [tokens, padded128]
+  const int8_t* q8_low = nullptr;         // [tokens, padded128]
+  const int32_t* q8_lane_bias = nullptr;  // [tokens, padded128 / 8]
+  const float* q8_lane_scale = nullptr;   // [tokens, padded128 / 8]
   // FP8 on AVX512-BF16 only: x·2^64 ≈ high + low as bf16, [tokens, padded_cols], zero past cols.
   const uint16_t* bf16_high = nullptr;
   const uint16_t* bf16_low = nullptr;
 };
+
+// The int16 activations' largest magnitude: 127·257, the largest value whose split into
+// high·256 + low (low in [-128, 127]) keeps high within int8 too.
+inline constexpr float kQuantMax = 32639.0f;
 
 // Where column c of a row lives in the chunk order.
 static inline int64_t q_position(int64_t c) {
@@ -57,14 +72,25 @@ void split_bf16_activations(const float* x, int64_t tokens, int64_t cols, int64_
 
 // (Helpers here are static: each ISA's file gets its own copy, never one built for another ISA.)
 // How far ahead of the weight stream the SIMD kernels prefetch: one thread streaming weights
-// alone keeps too few cache misses in flight (cold FP8 4096×4096 matvec: 5.4 → 7.0 GB/s).
-constexpr int64_t kPrefetchBytes = 2048;
+// alone keeps too few cache misses in flight (cold FP8 4096×4096 matvec: 5.4 → 7.0 GB/s at
+// 2 KiB; 8 KiB measured better again for the 1-token kernels).
+constexpr int64_t kPrefetchBytes = 8192;
 
 // Every row, its tokens in blocks of kBlock (one decoding of the row's weights serves a block)
 // and the remaining tokens one by one: row_fn(row, first_token, std::integral_constant<int, n>).
 // Each caller passes its own lambda, so each ISA file gets its own instance.
 template <int kBlock, typename RowFn>
 static inline void for_each_row_and_token_block(int64_t row_begin, int64_t row_end, int64_t tokens, RowFn&& row_fn) {
+  if (tokens == 1) {
+    // Decode: rows from the two halves of the range alternate, so that two weight streams are
+    // in flight (one thread reaches more of its DRAM bandwidth with two than with one).
+    const int64_t half = (row_end - row_begin + 1) / 2;
+    for (int64_t i = 0; i < half; ++i) {
+      row_fn(row_begin + i, 0, std::integral_constant<int, 1>{});
+      if (row_begin + half + i < row_end) row_fn(row_begin + half + i, 0, std::integral_constant<int, 1>{});
+    }
+    return;
+  }
   for (int64_t r = row_begin; r < row_end; ++r) {
     int64_t t = 0;
     for (; t + kBlock <= tokens; t += kBlock) row_fn(r, t, std::integral_constant<int, kBlock>{});
