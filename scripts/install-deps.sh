@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   cmake ninja-build g++ clang libclang-rt-14-dev pkg-config
   nlohmann-json3-dev libcli11-dev libpcre2-dev
+  libcpp-httplib-dev  # lightseek serve
   libgtest-dev libgmock-dev libbenchmark-dev
   tmux  # the chat test drives `lightseek chat` in a pseudo-terminal
 )
