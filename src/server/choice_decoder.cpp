@@ -1,0 +1,91 @@
+#include "server/choice_decoder.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "server/response_ids.h"
+
+namespace lightseek::server {
+namespace {
+
+StopConditions stop_conditions(const GenerationRequest& request, int32_t eos_id, int64_t max_tokens) {
+  StopConditions conditions;
+  conditions.stop_strings = request.stop;
+  conditions.stop_token_ids = {eos_id};
+  conditions.max_tokens = max_tokens;
+  return conditions;
+}
+
+}  // namespace
+
+ChoiceDecoder::ChoiceDecoder(std::size_t choice, const GenerationRequest& request, const Tokenizer& tokenizer,
+                             int32_t eos_id, int64_t max_tokens)
+    : choice_(choice),
+      protocol_(request.protocol()),
+      parses_output_(request.parses_output()),
+      stop_strings_(request.stop),
+      stop_(stop_conditions(request, eos_id, max_tokens)),
+      decoder_(tokenizer, /*skip_special=*/false),
+      parser_(request.output_mode()),
+      in_reasoning_(request.parses_output() && request.output_mode() == ThinkingMode::Thinking) {}
+
+void ChoiceDecoder::push(int32_t token, std::vector<GenerationEvent>& events) {
+  if (finished_) return;
+  ++tokens_;
+  if (in_reasoning_) ++reasoning_tokens_;
+  const std::string text = decoder_.push(token);
+  decoded_ += text;
+  const StopStep step = stop_.push(token, text);
+  release(step.text, events);
+  if (step.stopped()) {
+    emit(parser_.finish(), events);
+    finished_ = true;
+    ChoiceFinished finished{choice_, finish_reason_for(step.reason, has_tool_calls_), std::nullopt};
+    if (step.reason == StopReason::StopString) finished.stop_sequence = matched_stop_string();
+    events.emplace_back(std::move(finished));
+  }
+}
+
+void ChoiceDecoder::finish(FinishReason reason, std::vector<GenerationEvent>& events) {
+  if (finished_) return;
+  release(stop_.finish() + decoder_.flush(), events);
+  emit(parser_.finish(), events);
+  finished_ = true;
+  events.emplace_back(ChoiceFinished{choice_, reason, std::nullopt});
+}
+
+void ChoiceDecoder::release(const std::string& text, std::vector<GenerationEvent>& events) {
+  if (text.empty()) return;
+  released_ += text.size();
+  if (!parses_output_) {
+    events.emplace_back(ContentDelta{choice_, text, {}});
+    return;
+  }
+  emit(parser_.push(text), events);
+}
+
+void ChoiceDecoder::emit(ParsedDelta delta, std::vector<GenerationEvent>& events) {
+  if (!delta.reasoning.empty()) events.emplace_back(ReasoningDelta{choice_, std::move(delta.reasoning)});
+  if (!delta.content.empty()) {
+    in_reasoning_ = false;
+    events.emplace_back(ContentDelta{choice_, std::move(delta.content), {}});
+  }
+  for (ToolCall& call : delta.tool_calls) {
+    in_reasoning_ = false;
+    has_tool_calls_ = true;
+    if (call.id.empty()) call.id = new_tool_call_id(protocol_);
+    events.emplace_back(ToolCallCompleted{choice_, std::move(call)});
+  }
+}
+
+// The checker cut the text right before the stop string that ended generation, so it is the
+// one starting where the released text ends (the first listed, when several do).
+std::optional<std::string> ChoiceDecoder::matched_stop_string() const {
+  const std::string_view rest = std::string_view(decoded_).substr(std::min(released_, decoded_.size()));
+  for (const std::string& stop : stop_strings_) {
+    if (rest.substr(0, stop.size()) == stop) return stop;
+  }
+  return std::nullopt;
+}
+
+}  // namespace lightseek::server

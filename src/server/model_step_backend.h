@@ -1,0 +1,31 @@
+// The real backend: every running sequence has its own SequenceState, and a step is one
+// Transformer::forward over all of them (prompt chunks and single decode tokens together),
+// followed by sampling each sequence's next token from its last row of logits.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "model/transformer.h"
+#include "server/step_backend.h"
+#include "text/tokenizer.h"
+
+namespace lightseek::server {
+
+class ModelStepBackend : public StepBackend {
+ public:
+  // `prefill_chunk`: most prompt tokens one sequence runs per step, so that a long prompt does
+  // not stall the other sequences' decoding for its whole length.
+  ModelStepBackend(Transformer& model, const Tokenizer& tokenizer, int64_t prefill_chunk = 512);
+
+  std::unique_ptr<StepSequence> start(std::span<const int32_t> prompt, const SamplingParams& sampling) override;
+  void step(std::span<StepSequence* const> sequences) override;
+
+ private:
+  Transformer& model_;
+  int64_t prefill_chunk_;
+  // Ids the tokenizer has no token for (V4's embedding has more rows than it has ids).
+  std::vector<int32_t> unusable_ids_;
+};
+
+}  // namespace lightseek::server

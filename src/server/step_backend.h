@@ -1,0 +1,40 @@
+// Where the scheduler's tokens come from. One step advances every running sequence at once:
+// a sequence still reading its prompt takes the next chunk of it, a generating one feeds its
+// last token and receives the next. The model backend does a step as one batched forward over
+// all sequences (continuous batching); the scripted backend replays completions from a file.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "runtime/sampler.h"
+
+namespace lightseek::server {
+
+// One sequence as a backend sees it. Backends derive their own state from it.
+class StepSequence {
+ public:
+  virtual ~StepSequence() = default;
+  // Set by a step that produced this sequence's next token; empty while it reads its prompt.
+  std::optional<int32_t> next_token;
+  // Prompt tokens processed so far, and how many tokens the last step ran through the model.
+  int64_t prompt_done = 0;
+  int64_t prompt_size = 0;
+  int64_t last_step_tokens = 0;
+  bool reading_prompt() const { return prompt_done < prompt_size; }
+};
+
+class StepBackend {
+ public:
+  virtual ~StepBackend() = default;
+  // A sequence for one choice: its prompt and how to pick tokens (seeded per choice).
+  virtual std::unique_ptr<StepSequence> start(std::span<const int32_t> prompt, const SamplingParams& sampling) = 0;
+  // One step for all of them (each appears once). Throws lightseek::Error when the model
+  // refuses the input; the scheduler then ends those sequences' requests with an error.
+  virtual void step(std::span<StepSequence* const> sequences) = 0;
+};
+
+}  // namespace lightseek::server
