@@ -1,0 +1,21 @@
+// What every route handler shares: the served model, the options, the scheduler, the metrics
+// and the per-request records.
+#pragma once
+
+#include "server/http_server.h"
+#include "server/request_log.h"
+
+namespace lightseek::server {
+
+struct ServerContext {
+  ServedModel model;
+  HttpServerOptions options;
+  Scheduler& scheduler;
+  ServerMetrics& metrics;
+  RequestRecords& records;
+
+  // The model name as requests use it; "NAME:latest" is the same model (Ollama clients).
+  bool serves(const std::string& name) const { return name == model.facts.name || name == model.facts.name + ":latest"; }
+};
+
+}  // namespace lightseek::server
