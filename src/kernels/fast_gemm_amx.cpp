@@ -53,8 +53,12 @@ inline void store_bf16(uint16_t* out, __m512 values, __mmask16 mask) {
   _mm256_mask_storeu_epi16(out, mask, reinterpret_cast<__m256i>(_mm512_cvtneps_pbh(values)));
 }
 
-// One weight row as bf16 with its scales applied, zero-padded to `padded` columns.
-void dequantize_row_bf16(const WeightMatrix& w, int64_t row, int64_t padded, uint16_t* out) {
+// Elements between the same column of consecutive chunks in the tile-ordered scratch.
+constexpr int64_t kPanelChunk = 32 * kChunk;
+
+// One weight row as bf16 with its scales applied, into the tile-ordered scratch (column c at
+// out[(c / 32) * kPanelChunk + c % 32]), zero up to the end of the last chunk.
+void dequantize_row_bf16(const WeightMatrix& w, int64_t row, int64_t chunks, uint16_t* out) {
   const int64_t cols = w.cols;
   switch (w.format) {
     case WeightFormat::FP4_E2M1_BLOCK32: {
@@ -69,9 +73,9 @@ void dequantize_row_bf16(const WeightMatrix& w, int64_t row, int64_t padded, uin
         const __m512i bytes = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(packed + b * 16)));
         // Each dword indexes two words: the even column (low nibble), then the odd one.
         const __m512i index = _mm512_or_si512(_mm512_and_si512(bytes, low), _mm512_slli_epi32(_mm512_srli_epi32(bytes, 4), 16));
-        _mm512_storeu_si512(out + b * 32, _mm512_permutexvar_epi16(index, table));
+        _mm512_storeu_si512(out + b * kPanelChunk, _mm512_permutexvar_epi16(index, table));
       }
-      break;
+      return;  // FP4 rows are whole chunks
     }
     case WeightFormat::FP8_E4M3_BLOCK128: {
       const uint8_t* codes = w.weight.data + row * cols;
@@ -79,23 +83,36 @@ void dequantize_row_bf16(const WeightMatrix& w, int64_t row, int64_t padded, uin
       for (int64_t c = 0; c < cols; c += 16) {
         const __mmask16 mask = mask_for(cols - c);
         const __m512 scale = _mm512_set1_ps(fast_e8m0(scales[c / 128]) * kFp8HalfCorrection);
-        store_bf16(out + c, _mm512_mul_ps(fp8_to_scaled_f32(_mm_maskz_loadu_epi8(mask, codes + c)), scale), mask);
+        store_bf16(out + (c / kChunk) * kPanelChunk + c % kChunk,
+                   _mm512_mul_ps(fp8_to_scaled_f32(_mm_maskz_loadu_epi8(mask, codes + c)), scale), mask);
       }
       break;
     }
-    case WeightFormat::BF16:
-      std::memcpy(out, w.weight.data + row * cols * 2, static_cast<size_t>(cols) * 2);
+    case WeightFormat::BF16: {
+      const uint8_t* bits = w.weight.data + row * cols * 2;
+      for (int64_t c = 0; c < cols; c += kChunk) {
+        const int64_t n = cols - c < kChunk ? cols - c : kChunk;
+        std::memcpy(out + (c / kChunk) * kPanelChunk, bits + c * 2, static_cast<size_t>(n) * 2);
+      }
       break;
-    case WeightFormat::F32: {
+    }
+    case WeightFormat::F32: {  // not sent here by fast_linear (bf16 would lose bits); kept exact-shaped
       const float* values = reinterpret_cast<const float*>(w.weight.data) + row * cols;
       for (int64_t c = 0; c < cols; c += 16) {
         const __mmask16 mask = mask_for(cols - c);
-        store_bf16(out + c, _mm512_maskz_loadu_ps(mask, values + c), mask);
+        store_bf16(out + (c / kChunk) * kPanelChunk + c % kChunk, _mm512_maskz_loadu_ps(mask, values + c), mask);
       }
       break;
     }
   }
-  std::memset(out + cols, 0, static_cast<size_t>(padded - cols) * 2);
+  if (cols % kChunk != 0) {
+    std::memset(out + (chunks - 1) * kPanelChunk + cols % kChunk, 0, static_cast<size_t>(kChunk - cols % kChunk) * 2);
+  }
+}
+
+// Zero rows of a panel past the matrix's last row.
+void zero_row(int64_t chunks, uint16_t* out) {
+  for (int64_t k = 0; k < chunks; ++k) std::memset(out + k * kPanelChunk, 0, kChunk * 2);
 }
 
 // Writes the sum of two 16×16 float tiles (weight rows × tokens) for the rows and tokens that exist.
@@ -140,10 +157,6 @@ void amx_prepare_activations(const float* x, int64_t cols, const TileActivations
 void amx_rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const TileActivations& x, uint16_t* scratch,
               float* y, int64_t y_stride) {
   configure_tiles();
-  const int64_t padded = x.chunks * kChunk;
-  // Rows one cache line longer than the data: at a multiple of 4 KiB, the 16 rows a tile load
-  // touches would all fall into one L1 set.
-  const int64_t row_stride = amx_scratch_row_stride(x);
   alignas(64) float high_part[kTileRows * kTileRows];
   alignas(64) float low_part[kTileRows * kTileRows];
 
@@ -152,15 +165,14 @@ void amx_rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const T
   for (int64_t r0 = row_begin; r0 < row_end; r0 += 2 * kTileRows) {
     const int64_t rows = row_end - r0 < 2 * kTileRows ? row_end - r0 : 2 * kTileRows;
     for (int64_t i = 0; i < 2 * kTileRows; ++i) {
-      uint16_t* out = scratch + i * row_stride;
       if (i < rows) {
-        dequantize_row_bf16(w, r0 + i, padded, out);
+        dequantize_row_bf16(w, r0 + i, x.chunks, scratch + i * kChunk);
       } else {
-        std::memset(out, 0, static_cast<size_t>(padded) * 2);
+        zero_row(x.chunks, scratch + i * kChunk);
       }
     }
     const uint16_t* a0 = scratch;
-    const uint16_t* a1 = scratch + kTileRows * row_stride;
+    const uint16_t* a1 = scratch + kTileRows * kChunk;
     for (int64_t tb = 0; tb < x.token_blocks; ++tb) {
       const int64_t b = tb * x.chunks * tile_elements;
       // Four independent accumulators (two weight tiles × the two activation parts), so that
@@ -170,8 +182,8 @@ void amx_rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const T
       _tile_zero(2);
       _tile_zero(3);
       for (int64_t k = 0; k < x.chunks; ++k) {
-        _tile_loadd(4, a0 + k * kChunk, row_stride * 2);
-        _tile_loadd(5, a1 + k * kChunk, row_stride * 2);
+        _tile_loadd(4, a0 + k * kPanelChunk, 64);
+        _tile_loadd(5, a1 + k * kPanelChunk, 64);
         _tile_loadd(6, x.high + b + k * tile_elements, 64);
         _tile_loadd(7, x.low + b + k * tile_elements, 64);
         _tile_dpbf16ps(0, 4, 6);

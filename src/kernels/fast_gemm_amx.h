@@ -22,10 +22,9 @@ struct TileActivations {
 };
 
 inline int64_t amx_activation_elements(const TileActivations& x) { return x.token_blocks * x.chunks * 16 * 32; }
-// bf16 scratch each thread passes to amx_rows: 32 dequantised weight rows, each padded by a
-// cache line.
-inline int64_t amx_scratch_row_stride(const TileActivations& x) { return x.chunks * 32 + 32; }
-inline int64_t amx_scratch_elements(const TileActivations& x) { return 32 * amx_scratch_row_stride(x); }
+// bf16 scratch each thread passes to amx_rows: 32 dequantised weight rows in tile order,
+// [column chunks of 32][32 rows][32 bf16], so that every tile load reads 1 KiB in a row.
+inline int64_t amx_scratch_elements(const TileActivations& x) { return x.chunks * 32 * 32; }
 
 void amx_prepare_activations(const float* x, int64_t cols, const TileActivations& out);
 

@@ -33,6 +33,24 @@ std::string kv_growth_line(const BenchReport& report) {
   return line + "\n";
 }
 
+nlohmann::json stages_json(const StageSeconds& seconds) {
+  nlohmann::json json = nlohmann::json::object();
+  for (int s = 0; s < kStages; ++s) json[std::string(stage_name(static_cast<Stage>(s)))] = seconds[static_cast<size_t>(s)];
+  return json;
+}
+
+std::string stage_headers() {
+  std::string text;
+  for (int s = 0; s < kStages; ++s) text += format("  %11s", std::string(stage_name(static_cast<Stage>(s))).c_str());
+  return text + "\n";
+}
+
+std::string stage_cells(const StageSeconds& seconds) {
+  std::string text;
+  for (int s = 0; s < kStages; ++s) text += format("  %11.3f", seconds[static_cast<size_t>(s)]);
+  return text + "\n";
+}
+
 }  // namespace
 
 nlohmann::json bench_report_json(const BenchReport& report) {
@@ -51,15 +69,18 @@ nlohmann::json bench_report_json(const BenchReport& report) {
   json["synthetic_state"] = report.synthetic_state;
   json["prefill"] = nlohmann::json::array();
   for (const PrefillReport& prefill : report.prefill) {
-    json["prefill"].push_back(
-        {{"prompt_tokens", prefill.prompt_tokens}, {"tok_s", prefill.tok_s}, {"seconds", prefill.seconds}});
+    json["prefill"].push_back({{"prompt_tokens", prefill.prompt_tokens},
+                               {"tok_s", prefill.tok_s},
+                               {"seconds", prefill.seconds},
+                               {"stage_seconds", stages_json(prefill.stage_seconds)}});
   }
   json["prefill_sweep"] = nlohmann::json::array();
   for (const PrefillAtContextReport& prefill : report.prefill_sweep) {
     json["prefill_sweep"].push_back({{"context", prefill.context},
                                      {"tokens", prefill.tokens},
                                      {"tok_s", prefill.tok_s},
-                                     {"seconds", prefill.seconds}});
+                                     {"seconds", prefill.seconds},
+                                     {"stage_seconds", stages_json(prefill.stage_seconds)}});
   }
   json["skipped_prefill_contexts"] = report.skipped_prefill_contexts;
   json["decode"] = nlohmann::json::array();
@@ -96,19 +117,21 @@ std::string format_bench_report(const BenchReport& report) {
   text += format("machine: %d thread%s, read bandwidth %.1f GB/s, peak %.1f GFLOP/s (%s)\n", machine.threads,
                  machine.threads == 1 ? "" : "s", machine.bandwidth_gbps, machine.peak_gflops, machine.isa.c_str());
   if (!report.prefill.empty()) {
-    text += "\nprefill\n";
-    text += format("  %8s  %10s  %9s\n", "prompt", "tok/s", "seconds");
+    text += "\nprefill (stages in seconds)\n";
+    text += format("  %8s  %10s  %9s", "prompt", "tok/s", "seconds") + stage_headers();
     for (const PrefillReport& prefill : report.prefill) {
-      text += format("  %8lld  %10.2f  %9.3f\n", static_cast<long long>(prefill.prompt_tokens), prefill.tok_s,
-                     prefill.seconds);
+      text += format("  %8lld  %10.2f  %9.3f", static_cast<long long>(prefill.prompt_tokens), prefill.tok_s,
+                     prefill.seconds) +
+              stage_cells(prefill.stage_seconds);
     }
   }
   if (!report.prefill_sweep.empty()) {
-    text += "\nprefill at context (synthetic state)\n";
-    text += format("  %8s  %8s  %10s  %9s\n", "context", "chunk", "tok/s", "seconds");
+    text += "\nprefill at context (synthetic state; stages in seconds)\n";
+    text += format("  %8s  %8s  %10s  %9s", "context", "chunk", "tok/s", "seconds") + stage_headers();
     for (const PrefillAtContextReport& prefill : report.prefill_sweep) {
-      text += format("  %8lld  %8lld  %10.2f  %9.3f\n", static_cast<long long>(prefill.context),
-                     static_cast<long long>(prefill.tokens), prefill.tok_s, prefill.seconds);
+      text += format("  %8lld  %8lld  %10.2f  %9.3f", static_cast<long long>(prefill.context),
+                     static_cast<long long>(prefill.tokens), prefill.tok_s, prefill.seconds) +
+              stage_cells(prefill.stage_seconds);
     }
   }
   if (!report.skipped_prefill_contexts.empty()) {
@@ -120,9 +143,8 @@ std::string format_bench_report(const BenchReport& report) {
     text += format("\ndecode (%s; %.3f GB of weights per token; stages in ms per token)\n",
                    report.synthetic_state ? "context filled synthetically" : "context from a prefill",
                    report.bytes_per_token / 1e9);
-    text += format("  %8s  %9s  %9s  %8s  %8s  %9s", "context", "tok/s", "ms/token", "GB/token", "roofline", "state MB");
-    for (int s = 0; s < kStages; ++s) text += format("  %11s", std::string(stage_name(static_cast<Stage>(s))).c_str());
-    text += "\n";
+    text += format("  %8s  %9s  %9s  %8s  %8s  %9s", "context", "tok/s", "ms/token", "GB/token", "roofline", "state MB") +
+            stage_headers();
     for (const DecodeReport& decode : report.decode) {
       text += format("  %8lld  %9.2f  %9.2f  %8.3f  %7.1f%%  %9.2f", static_cast<long long>(decode.context),
                      decode.tok_s, decode.ms_per_token, decode.bytes_per_token / 1e9, 100.0 * decode.roofline_fraction,

@@ -113,7 +113,7 @@ class Runner {
     SequenceState state = model_.transformer->new_sequence();
     PrefillReport report;
     report.prompt_tokens = prompt_tokens;
-    report.seconds = timed_prefill(state, prompt_tokens);
+    report.seconds = timed_prefill(state, prompt_tokens, report.stage_seconds);
     report.tok_s = report.seconds > 0 ? static_cast<double>(prompt_tokens) / report.seconds : 0.0;
     return report;
   }
@@ -126,7 +126,7 @@ class Runner {
     PrefillAtContextReport report;
     report.context = context;
     report.tokens = options_.prefill_chunk;
-    report.seconds = timed_prefill(state, options_.prefill_chunk);
+    report.seconds = timed_prefill(state, options_.prefill_chunk, report.stage_seconds);
     report.tok_s = report.seconds > 0 ? static_cast<double>(report.tokens) / report.seconds : 0.0;
     return report;
   }
@@ -167,8 +167,8 @@ class Runner {
   }
 
  private:
-  // Seconds of one forward of `count` random tokens appended to `state`.
-  double timed_prefill(SequenceState& state, int64_t count) {
+  // Seconds of one forward of `count` random tokens appended to `state`, and by stage.
+  double timed_prefill(SequenceState& state, int64_t count, StageSeconds& stage_seconds) {
     const std::vector<int32_t> tokens = random_tokens(count);
     std::vector<float> logits;
     std::vector<SequenceInput> batch(1);
@@ -176,9 +176,18 @@ class Runner {
     batch[0].tokens = tokens;
     batch[0].logits = &logits;
     batch[0].last_logits_only = true;  // a prompt needs the next token's distribution only
+    StageTimes& stages = StageTimes::global();
+    stages.reset();
+    stages.enable(true);
     const auto start = Clock::now();
     model_.transformer->forward(batch);
-    return seconds_since(start);
+    const double seconds = seconds_since(start);
+    stages.enable(false);
+    for (int s = 0; s < static_cast<int>(Stage::Count); ++s) {
+      stage_seconds[static_cast<size_t>(s)] = static_cast<double>(stages.nanoseconds(static_cast<Stage>(s))) / 1e9;
+    }
+    stages.reset();
+    return seconds;
   }
 
   std::vector<int32_t> random_tokens(int64_t count) {

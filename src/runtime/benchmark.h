@@ -41,10 +41,13 @@ struct MachineReport {
   std::string isa;
 };
 
+using StageSeconds = std::array<double, static_cast<size_t>(Stage::Count)>;
+
 struct PrefillReport {
   int64_t prompt_tokens = 0;
   double seconds = 0;
   double tok_s = 0;
+  StageSeconds stage_seconds{};  // of the whole prompt, by Stage
 };
 
 struct PrefillAtContextReport {
@@ -52,6 +55,7 @@ struct PrefillAtContextReport {
   int64_t tokens = 0;   // the chunk
   double seconds = 0;
   double tok_s = 0;
+  StageSeconds stage_seconds{};  // of the whole chunk, by Stage
 };
 
 struct DecodeReport {

@@ -235,6 +235,17 @@ TEST_F(CliBench, TinyFixtureJsonHasTheMeasurements) {
   ASSERT_EQ(json["prefill"].size(), 1u);
   EXPECT_EQ(json["prefill"][0]["prompt_tokens"], 8);
   EXPECT_GT(json["prefill"][0]["tok_s"].get<double>(), 0.0);
+  // Stage seconds of the prompt: every stage, none negative, together no more than the prompt.
+  const nlohmann::json& stages = json["prefill"][0]["stage_seconds"];
+  ASSERT_EQ(stages.size(), 5u);
+  double staged = 0.0;
+  for (const char* stage : {"projections", "indexer", "attention", "experts", "head"}) {
+    ASSERT_TRUE(stages.contains(stage)) << stage;
+    EXPECT_GE(stages[stage].get<double>(), 0.0);
+    staged += stages[stage].get<double>();
+  }
+  EXPECT_GT(staged, 0.0);
+  EXPECT_LE(staged, json["prefill"][0]["seconds"].get<double>() * 1.01);
 
   ASSERT_EQ(json["prefill_sweep"].size(), 2u);
   EXPECT_EQ(json["prefill_sweep"][0]["context"], 32);
@@ -278,7 +289,8 @@ TEST_F(CliBench, TextOutputHasTheTables) {
   ASSERT_EQ(result.exit_code, 0) << result.output;
   EXPECT_THAT(result.output, HasSubstr("machine: "));
   EXPECT_THAT(result.output, HasSubstr("prefill"));
-  EXPECT_THAT(result.output, HasSubstr("prefill at context (synthetic state)"));
+  EXPECT_THAT(result.output, HasSubstr("prefill at context (synthetic state; stages in seconds)"));
+  EXPECT_THAT(result.output, HasSubstr("prefill (stages in seconds)"));
   EXPECT_THAT(result.output, HasSubstr("roofline"));
   EXPECT_THAT(result.output, HasSubstr("context filled synthetically"));
   EXPECT_THAT(result.output, HasSubstr("KV growth per token: measured 224.0 B"));
