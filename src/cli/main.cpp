@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   lightseek::cli::register_run(app);
   lightseek::cli::register_chat(app);
   lightseek::cli::register_bench(app);
+  lightseek::cli::register_serve(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

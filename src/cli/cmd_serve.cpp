@@ -1,0 +1,106 @@
+// `lightseek serve`: the OpenAI, Anthropic and Ollama compatible HTTP server.
+#include <CLI/CLI.hpp>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <string>
+
+#include "cli/commands.h"
+#include "cli/generation_flags.h"
+#include "core/error.h"
+#include "server/http_server.h"
+#include "server/served_model.h"
+#include "server/shutdown_signal.h"
+
+namespace lightseek::cli {
+
+namespace {
+
+struct ServeOptions {
+  GenerationFlags model;  // only the model, tokenizer, numerics and threads flags are used
+  std::string name;
+  server::HttpServerOptions http;
+  int queue = -1;  // -1: four times --parallel
+  std::string scripted_file;
+  int scripted_step_ms = 0;
+  int64_t prefill_chunk = 512;
+  int shutdown_grace_s = 5;
+};
+
+void check(const ServeOptions& o) {
+  if (o.http.scheduler.parallel < 1) fail("--parallel must be at least 1, got ", o.http.scheduler.parallel);
+  if (o.queue < -1) fail("--queue must be 0 or more, got ", o.queue);
+  if (o.http.context_tokens < 2) fail("--ctx must be at least 2, got ", o.http.context_tokens);
+  if (o.http.port < 0 || o.http.port > 65535) fail("--port must be 0…65535, got ", o.http.port);
+  if (o.scripted_step_ms < 0) fail("--scripted-step-ms must be 0 or more");
+  if (o.prefill_chunk < 1) fail("--prefill-chunk must be at least 1");
+  if (o.shutdown_grace_s < 0) fail("--shutdown-grace must be 0 or more");
+}
+
+}  // namespace
+
+void register_serve(CLI::App& app) {
+  auto options = std::make_shared<ServeOptions>();
+  CLI::App* command = app.add_subcommand("serve", "OpenAI, Anthropic and Ollama compatible HTTP server");
+  ServeOptions& o = *options;
+  command->add_option("-m,--model", o.model.model_dir, "model directory (default: the built-in toy model)");
+  command->add_option("--tokenizer", o.model.tokenizer_file, "tokenizer.json to use instead of the model's");
+  command->add_option("--numerics", o.model.numerics, "fast | exact | reference")->capture_default_str();
+  command->add_option("--threads", o.model.threads, "kernel threads (default: every CPU this process may use)");
+  command->add_option("--name", o.name, "the model name clients use (default: the directory's name)");
+  command->add_option("--host", o.http.host, "address to listen on")->capture_default_str();
+  command->add_option("--port", o.http.port, "port to listen on (0: any free port)")->capture_default_str();
+  command->add_option("--api-key", o.http.api_key, "require this key (Authorization: Bearer or x-api-key)");
+  command->add_option("--parallel", o.http.scheduler.parallel, "sequences generated together")->capture_default_str();
+  command->add_option("--queue", o.queue, "requests that may wait beyond them (default: 4 x --parallel)");
+  command->add_option("--ctx", o.http.context_tokens, "context tokens per sequence (prompt + reply)")
+      ->capture_default_str();
+  command->add_option("--prefill-chunk", o.prefill_chunk, "prompt tokens per sequence per step")->capture_default_str();
+  command->add_option("--shutdown-grace", o.shutdown_grace_s, "seconds running requests may finish after SIGTERM")
+      ->capture_default_str();
+  command->add_option("--scripted", o.scripted_file,
+                      "answer from this file of completions (JSON Lines of strings) instead of sampling");
+  command->add_option("--scripted-step-ms", o.scripted_step_ms, "with --scripted: milliseconds per step");
+  command->callback([options] {
+    ServeOptions& o = *options;
+    check(o);
+    o.http.scheduler.queue = o.queue >= 0 ? o.queue : 4 * o.http.scheduler.parallel;
+    o.http.shutdown_grace = std::chrono::seconds(o.shutdown_grace_s);
+
+    // Before any other thread exists, so that they all inherit the blocked signals.
+    std::atomic<server::HttpServer*> running{nullptr};
+    server::ShutdownSignalWatcher signals([&running](int signal) {
+      server::HttpServer* server = running.load();
+      if (!server) std::_Exit(128 + signal);  // still loading: nothing to finish
+      std::fprintf(stderr, "lightseek serve: shutting down (signal %d)\n", signal);
+      server->shutdown();
+    });
+
+    auto model = load_model_for_text(o.model);
+    if (o.http.context_tokens > model->config.max_position_embeddings) {
+      fail("--ctx ", o.http.context_tokens, " is more than the model's ", model->config.max_position_embeddings,
+           " positions");
+    }
+    server::BackendChoice backend_choice;
+    backend_choice.scripted_file = o.scripted_file;
+    backend_choice.scripted_step_interval = std::chrono::milliseconds(o.scripted_step_ms);
+    backend_choice.prefill_chunk = o.prefill_chunk;
+    auto backend = server::make_step_backend(*model, backend_choice);
+    server::ServedModel served = server::served_model(*model, o.name, o.http.context_tokens);
+    const std::string name = served.facts.name;
+
+    server::HttpServer server(std::move(served), *backend, o.http);
+    const int port = server.bind();
+    std::fprintf(stderr, "lightseek serve: model '%s' on http://%s:%d (%d parallel, queue %d, ctx %lld)%s\n",
+                 name.c_str(), o.http.host.c_str(), port, o.http.scheduler.parallel, o.http.scheduler.queue,
+                 static_cast<long long>(o.http.context_tokens), o.scripted_file.empty() ? "" : ", scripted");
+    running = &server;
+    server.serve();
+    running = nullptr;
+    std::fprintf(stderr, "lightseek serve: stopped\n");
+  });
+}
+
+}  // namespace lightseek::cli
