@@ -1,0 +1,258 @@
+// `lightseek serve` as an operated service: auth, errors in each API's shape, limits, the
+// queue, cancellation, metrics, tokenize, shutdown, and the scripted file's checks.
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/error.h"
+#include "server_http_support.h"
+
+namespace lightseek::server::testing {
+namespace {
+
+// A reply long enough to still be generating while the test looks at the server.
+std::string long_reply() {
+  std::string text;
+  for (int i = 0; i < 400; ++i) text += "word ";
+  return text;
+}
+
+const ordered_json kOpenAIChat = {{"model", kModelName}, {"messages", {{{"role", "user"}, {"content", "hi"}}}}};
+const ordered_json kAnthropicChat = {
+    {"model", kModelName}, {"max_tokens", 16}, {"messages", {{{"role", "user"}, {"content", "hi"}}}}};
+const ordered_json kOllamaChat = {
+    {"model", kModelName}, {"stream", false}, {"messages", {{{"role", "user"}, {"content", "hi"}}}}};
+
+TEST(ServerHttpOperations, ApiKeyIsRequiredInEachApisShapeExceptForHealth) {
+  TestServer server({"ok"}, [](HttpServerOptions& o) { o.api_key = "sesame"; });
+  auto client = server.client();
+  auto openai = post_json(client, "/v1/chat/completions", kOpenAIChat);
+  ASSERT_TRUE(openai);
+  EXPECT_EQ(openai->status, 401);
+  EXPECT_EQ(ordered_json::parse(openai->body)["error"]["type"], "authentication_error");
+  auto anthropic = post_json(client, "/v1/messages", kAnthropicChat, {{"x-api-key", "wrong"}});
+  ASSERT_TRUE(anthropic);
+  EXPECT_EQ(anthropic->status, 401);
+  EXPECT_EQ(ordered_json::parse(anthropic->body)["type"], "error");
+  auto ollama = post_json(client, "/api/chat", kOllamaChat);
+  ASSERT_TRUE(ollama);
+  EXPECT_EQ(ollama->status, 401);
+  EXPECT_TRUE(ordered_json::parse(ollama->body)["error"].is_string());
+  EXPECT_EQ(client.Get("/metrics")->status, 401);
+  EXPECT_EQ(client.Get("/health")->status, 200);
+
+  auto bearer = post_json(client, "/v1/chat/completions", kOpenAIChat, {{"Authorization", "Bearer sesame"}});
+  ASSERT_TRUE(bearer);
+  EXPECT_EQ(bearer->status, 200) << bearer->body;
+  auto header = post_json(client, "/v1/messages", kAnthropicChat, {{"x-api-key", "sesame"}});
+  ASSERT_TRUE(header);
+  EXPECT_EQ(header->status, 200) << header->body;
+}
+
+TEST(ServerHttpOperations, UnknownRoutesWrongMethodsAndHugeBodies) {
+  TestServer server({"ok"}, [](HttpServerOptions& o) { o.max_body_bytes = 1 << 16; });
+  auto client = server.client();
+  auto missing = client.Get("/v1/nothing");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
+  EXPECT_NE(ordered_json::parse(missing->body)["error"]["message"].get<std::string>().find("/v1/nothing"),
+            std::string::npos);
+  auto wrong = client.Get("/v1/chat/completions");
+  ASSERT_TRUE(wrong);
+  EXPECT_EQ(wrong->status, 405);
+  EXPECT_EQ(wrong->get_header_value("Allow"), "POST");
+  EXPECT_TRUE(ordered_json::parse(wrong->body)["error"]["message"].is_string());
+
+  const std::string huge = "{\"model\": \"" + std::string(1 << 17, 'x') + "\"}";
+  auto too_large = client.Post("/api/chat", huge, "application/json");
+  ASSERT_TRUE(too_large);
+  EXPECT_EQ(too_large->status, 413);
+  EXPECT_TRUE(ordered_json::parse(too_large->body)["error"].is_string());
+  EXPECT_EQ(client.Get("/health")->status, 200);
+}
+
+TEST(ServerHttpOperations, MalformedJsonAndUnknownModelsAre4xxInEachShape) {
+  TestServer server({"ok"});
+  auto client = server.client();
+  auto openai = client.Post("/v1/chat/completions", "{\"model\": ", "application/json");
+  ASSERT_TRUE(openai);
+  EXPECT_EQ(openai->status, 400);
+  EXPECT_EQ(ordered_json::parse(openai->body)["error"]["type"], "invalid_request_error");
+  auto anthropic = client.Post("/v1/messages", "[1, 2", "application/json");
+  ASSERT_TRUE(anthropic);
+  EXPECT_EQ(anthropic->status, 400);
+  EXPECT_EQ(ordered_json::parse(anthropic->body)["error"]["type"], "invalid_request_error");
+  auto ollama = client.Post("/api/generate", "not json", "application/json");
+  ASSERT_TRUE(ollama);
+  EXPECT_EQ(ollama->status, 400);
+  EXPECT_TRUE(ordered_json::parse(ollama->body)["error"].is_string());
+
+  ordered_json other = kOpenAIChat;
+  other["model"] = "gpt-4";
+  auto unknown = post_json(client, "/v1/chat/completions", other);
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->status, 404);
+  EXPECT_EQ(ordered_json::parse(unknown->body)["error"]["param"], "model");
+}
+
+TEST(ServerHttpOperations, FullQueueAnswers429WithRetryAfter) {
+  TestServer server(
+      {long_reply()},
+      [](HttpServerOptions& o) {
+        o.scheduler.parallel = 1;
+        o.scheduler.queue = 1;
+      },
+      std::chrono::milliseconds(5));
+  ordered_json streamed = kOpenAIChat;
+  streamed["stream"] = true;
+  std::atomic<int> answered{0};
+  auto send = [&] {
+    auto client = server.client();
+    post_json(client, "/v1/chat/completions", streamed);
+    ++answered;
+  };
+  std::thread running(send);
+  ASSERT_TRUE(TestServer::eventually([&] { return server.metric("lightseek_running_sequences") == 1; }));
+  std::thread waiting(send);
+  ASSERT_TRUE(TestServer::eventually([&] { return server.metric("lightseek_queue_depth") == 1; }));
+
+  auto client = server.client();
+  auto refused = post_json(client, "/v1/chat/completions", kOpenAIChat);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 429);
+  EXPECT_EQ(refused->get_header_value("Retry-After"), "1");
+  EXPECT_EQ(ordered_json::parse(refused->body)["error"]["type"], "rate_limit_error");
+
+  server.stop();  // cancels the running request, refuses the waiting one
+  running.join();
+  waiting.join();
+  EXPECT_EQ(answered, 2);
+}
+
+TEST(ServerHttpOperations, ClientThatDisconnectsCancelsItsSequence) {
+  TestServer server({long_reply()}, {}, std::chrono::milliseconds(5));
+  ordered_json streamed = kOpenAIChat;
+  streamed["stream"] = true;
+  // A raw socket: read the start of the stream, then hang up.
+  const std::string body = streamed.dump();
+  const std::string request = "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                              "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  const int sock = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(sock, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(server.port()));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(sock, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  ASSERT_EQ(::send(sock, request.data(), request.size(), 0), static_cast<ssize_t>(request.size()));
+  std::string received;
+  char buffer[4096];
+  while (received.find("\"delta\"") == std::string::npos) {
+    const ssize_t got = ::recv(sock, buffer, sizeof buffer, 0);
+    ASSERT_GT(got, 0);
+    received.append(buffer, static_cast<std::size_t>(got));
+  }
+  ::close(sock);
+  const auto hung_up = std::chrono::steady_clock::now();
+  EXPECT_TRUE(TestServer::eventually([&] {
+    return server.metric("lightseek_cancelled_sequences_total") == 1 && server.metric("lightseek_running_sequences") == 0;
+  }));
+  // Well before the reply would have ended on its own (400 words at 5 ms per token).
+  EXPECT_LT(std::chrono::steady_clock::now() - hung_up, std::chrono::seconds(1));
+}
+
+TEST(ServerHttpOperations, MetricsCountRequestsAndTokens) {
+  TestServer server({"It is 4."});
+  auto client = server.client();
+  EXPECT_EQ(server.metric("lightseek_generated_tokens_total"), 0);
+  auto response = post_json(client, "/v1/chat/completions", kOpenAIChat);
+  ASSERT_TRUE(response);
+  ASSERT_EQ(response->status, 200);
+  const ordered_json usage = ordered_json::parse(response->body)["usage"];
+  EXPECT_TRUE(TestServer::eventually([&] {
+    return server.metric("lightseek_requests_total{route=\"/v1/chat/completions\",status=\"200\"}") == 1;
+  }));
+  EXPECT_EQ(server.metric("lightseek_generated_tokens_total"), usage["completion_tokens"].get<double>());
+  EXPECT_EQ(server.metric("lightseek_prompt_tokens_total"), usage["prompt_tokens"].get<double>());
+  EXPECT_GE(server.metric("lightseek_request_duration_seconds_count"), 2);  // the chat and a /metrics read
+  EXPECT_EQ(server.metric("lightseek_prefix_cache_hits_total"), 0);
+  EXPECT_GE(server.metric("lightseek_queue_depth"), 0);
+}
+
+TEST(ServerHttpOperations, TokenizeRoundTripAndListings) {
+  TestServer server({"ok"});
+  auto client = server.client();
+  const std::string text = "Hello, wörld! <｜User｜>";
+  auto tokens = post_json(client, "/tokenize", {{"content", text}});
+  ASSERT_TRUE(tokens);
+  ASSERT_EQ(tokens->status, 200) << tokens->body;
+  const ordered_json ids = ordered_json::parse(tokens->body)["tokens"];
+  EXPECT_EQ(ids.get<std::vector<int32_t>>(), builtin_model().tokenizer->encode(text));
+  auto back = post_json(client, "/detokenize", {{"tokens", ids}});
+  ASSERT_TRUE(back);
+  EXPECT_EQ(ordered_json::parse(back->body)["content"], text);
+  auto bad = post_json(client, "/detokenize", {{"tokens", {-1}}});
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+
+  EXPECT_EQ(ordered_json::parse(client.Get("/v1/models")->body)["data"][0]["id"], kModelName);
+  EXPECT_EQ(ordered_json::parse(client.Get("/api/tags")->body)["models"][0]["name"], kModelName);
+  EXPECT_EQ(ordered_json::parse(client.Get("/api/ps")->body)["models"][0]["name"], kModelName);
+  EXPECT_TRUE(ordered_json::parse(client.Get("/api/version")->body)["version"].is_string());
+  auto show = post_json(client, "/api/show", {{"model", kModelName}});
+  ASSERT_TRUE(show);
+  EXPECT_EQ(show->status, 200) << show->body;
+}
+
+TEST(ServerHttpOperations, ShutdownEndsInFlightStreamsCleanlyAndStopsListening) {
+  TestServer server({long_reply()}, {}, std::chrono::milliseconds(5));
+  ordered_json streamed = kOpenAIChat;
+  streamed["stream"] = true;
+  std::string body;
+  std::thread streaming([&] {
+    auto client = server.client();
+    auto response = post_json(client, "/v1/chat/completions", streamed);
+    if (response) body = response->body;
+  });
+  ASSERT_TRUE(TestServer::eventually([&] { return server.metric("lightseek_running_sequences") == 1; }));
+  server.stop();
+  streaming.join();
+  EXPECT_TRUE(server.stopped());
+  // The stream was finished, not cut: a last chunk with a finish reason, then [DONE].
+  EXPECT_NE(body.find("\"finish_reason\":"), std::string::npos);
+  EXPECT_NE(body.find("data: [DONE]"), std::string::npos);
+  auto client = server.client();
+  EXPECT_FALSE(client.Get("/health"));
+}
+
+TEST(ServerHttpOperations, ScriptedFileIsCheckedAtStartup) {
+  const auto dir = std::filesystem::temp_directory_path() / ("lightseek_scripted_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  auto write = [&](const std::string& name, const std::string& text) {
+    std::ofstream(dir / name, std::ios::binary) << text;
+    return dir / name;
+  };
+  EXPECT_THROW(load_scripted_completions(dir / "missing.jsonl"), Error);
+  EXPECT_THROW(load_scripted_completions(write("empty.jsonl", "\n\n")), Error);
+  try {
+    load_scripted_completions(write("bad.jsonl", "\"fine\"\n{\"not\": \"a string\"}\n"));
+    ADD_FAILURE() << "accepted an object";
+  } catch (const Error& error) {
+    EXPECT_NE(std::string(error.what()).find("bad.jsonl:2"), std::string::npos) << error.what();
+  }
+  EXPECT_EQ(load_scripted_completions(write("good.jsonl", "\"a\\nb\"\n\n\"</think>c\"\n")),
+            (std::vector<std::string>{"a\nb", "</think>c"}));
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace lightseek::server::testing

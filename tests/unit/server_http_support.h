@@ -1,0 +1,127 @@
+// An in-process `lightseek serve` for the HTTP tests: the built-in model's tokenizer, the
+// scripted backend with the test's completions, an ephemeral port, and helpers to read
+// streams and metrics.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "runtime/loaded_model.h"
+#include "server/http_server.h"
+#include "server/scripted_backend.h"
+#include "server/served_model.h"
+
+namespace lightseek::server::testing {
+
+using nlohmann::ordered_json;
+
+inline const LoadedTextModel& builtin_model() {
+  static const std::unique_ptr<LoadedTextModel> model =
+      load_text_model("", "", NumericsOptions{Numerics::Fast, true});
+  return *model;
+}
+
+inline constexpr const char* kModelName = "lightseek-builtin";
+
+class TestServer {
+ public:
+  explicit TestServer(std::vector<std::string> completions,
+                      const std::function<void(HttpServerOptions&)>& adjust = {},
+                      std::chrono::milliseconds step_interval = std::chrono::milliseconds(0)) {
+    const LoadedTextModel& model = builtin_model();
+    backend_ = std::make_unique<ScriptedStepBackend>(std::move(completions), *model.tokenizer, model.eos_id,
+                                                     step_interval);
+    HttpServerOptions options;
+    options.port = 0;
+    options.log_requests = false;
+    options.shutdown_grace = std::chrono::milliseconds(0);
+    if (adjust) adjust(options);
+    server_ = std::make_unique<HttpServer>(served_model(model, "", options.context_tokens), *backend_, options);
+    port_ = server_->bind();
+    thread_ = std::thread([this] { server_->serve(); });
+  }
+  ~TestServer() { stop(); }
+
+  void stop() {
+    if (!thread_.joinable()) return;
+    server_->shutdown();
+    thread_.join();
+  }
+  bool stopped() const { return !thread_.joinable(); }
+
+  httplib::Client client() const {
+    httplib::Client client("127.0.0.1", port_);
+    client.set_read_timeout(10, 0);
+    client.set_connection_timeout(5, 0);
+    return client;
+  }
+  int port() const { return port_; }
+
+  // The value of one metric line ("name{labels}" exactly as written), or -1 when absent.
+  double metric(const std::string& series) const {
+    auto response = client().Get("/metrics");
+    if (!response) return -1;
+    std::istringstream lines(response->body);
+    std::string line;
+    while (std::getline(lines, line)) {
+      if (line.compare(0, series.size() + 1, series + " ") == 0) return std::stod(line.substr(series.size() + 1));
+    }
+    return -1;
+  }
+
+  // Polls until `condition` holds (at most `limit`); no fixed sleeps in the tests.
+  static bool eventually(const std::function<bool()>& condition,
+                         std::chrono::milliseconds limit = std::chrono::milliseconds(5000)) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (condition()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return condition();
+  }
+
+ private:
+  std::unique_ptr<ScriptedStepBackend> backend_;
+  std::unique_ptr<HttpServer> server_;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+inline httplib::Result post_json(httplib::Client& client, const std::string& path, const ordered_json& body,
+                                 const httplib::Headers& headers = {}) {
+  return client.Post(path.c_str(), headers, body.dump(), "application/json");
+}
+
+// The JSON payloads of an SSE body ("data: {...}" lines; "[DONE]" is skipped).
+inline std::vector<ordered_json> sse_payloads(const std::string& body) {
+  std::vector<ordered_json> payloads;
+  std::istringstream lines(body);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.compare(0, 6, "data: ") != 0 || line == "data: [DONE]") continue;
+    payloads.push_back(ordered_json::parse(line.substr(6)));
+  }
+  return payloads;
+}
+
+inline std::vector<ordered_json> ndjson_lines(const std::string& body) {
+  std::vector<ordered_json> objects;
+  std::istringstream lines(body);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (!line.empty()) objects.push_back(ordered_json::parse(line));
+  }
+  return objects;
+}
+
+}  // namespace lightseek::server::testing
