@@ -3,7 +3,8 @@
 
 Each client loops: POST /v1/chat/completions with stream=true and include_usage, reads the SSE
 stream to its end, and records the time to the first delta, the completion tokens (from the
-usage chunk) and the total time. A 429 is counted and retried after its Retry-After.
+usage chunk) and the total latency. A 429 is counted and retried after its Retry-After; a 5xx,
+a dropped connection or a stream without [DONE] counts as a failure (exit status 1).
 Standard library only, so it runs wherever Python 3 does.
 
   scripts/load-test.py --url http://127.0.0.1:8080 --streams 32 --seconds 60 [--json out.json]
@@ -81,7 +82,7 @@ def main():
     args = parser.parse_args()
 
     results, errors, lock = [], [], threading.Lock()
-    rejected = [0]
+    rejected, server_errors = [0], [0]
     deadline = time.monotonic() + args.seconds
 
     def client(index):
@@ -100,6 +101,8 @@ def main():
                     rejected[0] += 1
                 elif result["status"] != 200:
                     errors.append(f"HTTP {result['status']}")
+                    if result["status"] >= 500:
+                        server_errors[0] += 1
                 else:
                     results.append(result)
             if result["status"] == 429:
@@ -114,6 +117,7 @@ def main():
     elapsed = time.monotonic() - started
 
     ttfts = [r["ttft"] for r in results if r["ttft"] is not None]
+    latencies = [r["seconds"] for r in results]
     per_stream = [r["tokens"] / r["seconds"] for r in results if r["seconds"] > 0]
     tokens = sum(r["tokens"] for r in results)
     summary = {
@@ -122,19 +126,25 @@ def main():
         "requests_completed": len(results),
         "requests_incomplete_streams": sum(1 for r in results if not r["complete"]),
         "rejected_429": rejected[0],
+        "errors_5xx": server_errors[0],
         "errors": len(errors),
         "completion_tokens": tokens,
         "aggregate_tok_s": tokens / elapsed if elapsed > 0 else 0.0,
         "ttft_p50_s": percentile(ttfts, 0.5),
         "ttft_p95_s": percentile(ttfts, 0.95),
+        "ttft_p99_s": percentile(ttfts, 0.99),
+        "latency_p50_s": percentile(latencies, 0.5),
+        "latency_p99_s": percentile(latencies, 0.99),
         "per_request_tok_s_median": statistics.median(per_stream) if per_stream else 0.0,
     }
     print(f"{args.streams} streams for {elapsed:.1f} s against {args.url}")
-    print("| completed | incomplete | 429 | errors | tokens | aggregate tok/s | TTFT p50 | TTFT p95 | tok/s per request (median) |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| completed | dropped streams | 429 | 5xx | other errors | tokens | aggregate tok/s "
+          "| latency p50 | latency p99 | TTFT p50 | TTFT p99 |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     print(f"| {summary['requests_completed']} | {summary['requests_incomplete_streams']} | {summary['rejected_429']} "
-          f"| {summary['errors']} | {tokens} | {summary['aggregate_tok_s']:.1f} | {summary['ttft_p50_s']:.2f} s "
-          f"| {summary['ttft_p95_s']:.2f} s | {summary['per_request_tok_s_median']:.1f} |")
+          f"| {summary['errors_5xx']} | {summary['errors'] - summary['errors_5xx']} | {tokens} "
+          f"| {summary['aggregate_tok_s']:.1f} | {summary['latency_p50_s']:.2f} s | {summary['latency_p99_s']:.2f} s "
+          f"| {summary['ttft_p50_s']:.2f} s | {summary['ttft_p99_s']:.2f} s |")
     for error in errors[:5]:
         print("error:", error, file=sys.stderr)
     if args.json:
