@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "model/transformer.h"
@@ -11,6 +12,10 @@
 #include "text/tokenizer.h"
 
 namespace lightseek::server {
+
+// The log-softmax of `row` at `chosen`, and the `top` highest entries (ties: lower id first).
+// Unusable ids are -inf in the row and never appear unless everything else is exhausted.
+StepLogprob token_logprobs(std::span<const float> row, int32_t chosen, int top);
 
 class ModelStepBackend : public StepBackend {
  public:

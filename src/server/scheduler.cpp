@@ -120,6 +120,7 @@ bool Scheduler::admit(std::vector<std::unique_ptr<Running>>& running) {
         SamplingParams sampling = request.sampling;
         sampling.seed += static_cast<uint64_t>(i);
         auto sequence = backend_.start(entry->job.prompt, sampling);
+        if (request.logprobs.enabled) sequence->logprobs_top = std::clamp(request.logprobs.top, 0, 20);
         entry->choices.push_back(std::make_unique<Running::Choice>(Running::Choice{
             std::move(sequence),
             ChoiceDecoder(static_cast<std::size_t>(i), request, tokenizer_, eos_id_, entry->job.max_tokens), true}));
@@ -198,7 +199,8 @@ void Scheduler::step(std::vector<std::unique_ptr<Running>>& running) {
       }
       if (sequence.next_token) {
         ++report.generated_tokens;
-        choice->decoder.push(*sequence.next_token, events);
+        const StepLogprob* logprob = sequence.next_logprob ? &*sequence.next_logprob : nullptr;
+        choice->decoder.push(*sequence.next_token, logprob, events);
       }
     }
     (read_prompt ? entry->usage.prefill_ns : entry->usage.decode_ns) += nanoseconds(elapsed);

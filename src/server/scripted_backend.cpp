@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <fstream>
 #include <thread>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -76,6 +77,14 @@ void ScriptedStepBackend::step(std::span<StepSequence* const> sequences) {
     // Past the end the script repeats EOS, which the stop checker always ends on.
     const std::size_t at = std::min(sequence.next, sequence.tokens.size() - 1);
     sequence.next_token = sequence.tokens[at];
+    // No model distribution here: every scripted token is certain (logprob 0) and is its own
+    // only alternative, deterministic so tests can assert it.
+    sequence.next_logprob.reset();
+    if (sequence.logprobs_top >= 0) {
+      StepLogprob logprob;
+      if (sequence.logprobs_top > 0) logprob.top.emplace_back(sequence.tokens[at], 0.0);
+      sequence.next_logprob = std::move(logprob);
+    }
     ++sequence.next;
   }
 }

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "runtime/sampler.h"
@@ -15,11 +16,21 @@
 namespace lightseek::server {
 
 // One sequence as a backend sees it. Backends derive their own state from it.
+// The log probability of a produced token and of the most likely alternatives at its position.
+struct StepLogprob {
+  double logprob = 0.0;
+  std::vector<std::pair<int32_t, double>> top;  // (token id, logprob), most likely first
+};
+
 class StepSequence {
  public:
   virtual ~StepSequence() = default;
   // Set by a step that produced this sequence's next token; empty while it reads its prompt.
   std::optional<int32_t> next_token;
+  // Set by the scheduler after start(): -1 when the request wants no logprobs, else how many
+  // alternatives (0..20). Backends then fill next_logprob alongside next_token.
+  int logprobs_top = -1;
+  std::optional<StepLogprob> next_logprob;
   // Prompt tokens processed so far, and how many tokens the last step ran through the model.
   int64_t prompt_done = 0;
   int64_t prompt_size = 0;
