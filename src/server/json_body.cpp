@@ -48,6 +48,12 @@ ProtocolResult<ordered_json> parse_json_body(std::string_view body, std::size_t 
     const std::size_t start = what.find("] ");
     return invalid_request("", str_cat("request body is not valid JSON (byte ", error.byte, "): ",
                                        start == std::string::npos ? what : what.substr(start + 2)));
+  } catch (const ordered_json::out_of_range& error) {
+    // A number too large for a double ("1e999") is well-formed JSON that nlohmann refuses.
+    const std::string what = error.what();
+    const std::size_t start = what.find("] ");
+    return invalid_request("", str_cat("request body has a number out of range: ",
+                                       start == std::string::npos ? what : what.substr(start + 2)));
   }
   if (!value.is_object()) {
     return invalid_request("", "request body must be a JSON object");
