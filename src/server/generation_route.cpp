@@ -11,6 +11,7 @@
 #include "server/http_responses.h"
 #include "server/json_body.h"
 #include "server/outcome_collector.h"
+#include "server/peer_connection.h"
 #include "server/protocol_dispatch.h"
 #include "server/response_ids.h"
 
@@ -26,15 +27,22 @@ void record_usage(RequestRecord& record, const GenerationEvent& event) {
   }
 }
 
-// The non-streamed reply: every event folded into one outcome, then one body.
+// The non-streamed reply: every event folded into one outcome, then one body. Nothing is
+// written before the end, so a client that hangs up is noticed by looking at its connection
+// between events; its sequences are then cancelled at the next step.
 void answer_whole(const GenerationRequest& request, RequestChannel& channel, const ResponseMeta& meta,
-                  RequestRecord& record, httplib::Response& res) {
+                  RequestRecord& record, const httplib::Request& req, httplib::Response& res) {
   GenerationOutcome outcome = empty_outcome(static_cast<std::size_t>(request.n));
   std::vector<GenerationEvent> events;
   bool open = true;
+  bool cancelled = false;
   while (open) {
     events.clear();
     open = channel.wait_for_events(events, kPollInterval);
+    if (open && !cancelled && client_has_hung_up(req.remote_addr, req.remote_port, req.local_port)) {
+      channel.cancel();
+      cancelled = true;
+    }
     for (const GenerationEvent& event : events) {
       record_usage(record, event);
       apply_event(outcome, event);
@@ -136,7 +144,7 @@ void handle_generation(ServerContext& context, ApiEndpoint endpoint, const httpl
   if (request.stream) {
     answer_streamed(request, std::move(channel), meta, record, res);
   } else {
-    answer_whole(request, *channel, meta, *record, res);
+    answer_whole(request, *channel, meta, *record, req, res);
   }
 }
 

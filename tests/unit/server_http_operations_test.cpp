@@ -138,22 +138,32 @@ TEST(ServerHttpOperations, FullQueueAnswers429WithRetryAfter) {
   EXPECT_EQ(answered, 2);
 }
 
+// A raw connection that has sent one chat request: the test decides when to hang up.
+int send_raw_chat(int port, const ordered_json& chat) {
+  const std::string body = chat.dump();
+  const std::string request = "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                              "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  const int sock = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (sock < 0) return -1;
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(sock, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+      ::send(sock, request.data(), request.size(), 0) != static_cast<ssize_t>(request.size())) {
+    ::close(sock);
+    return -1;
+  }
+  return sock;
+}
+
 TEST(ServerHttpOperations, ClientThatDisconnectsCancelsItsSequence) {
   TestServer server({long_reply()}, {}, std::chrono::milliseconds(5));
   ordered_json streamed = kOpenAIChat;
   streamed["stream"] = true;
-  // A raw socket: read the start of the stream, then hang up.
-  const std::string body = streamed.dump();
-  const std::string request = "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                              "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
-  const int sock = ::socket(AF_INET, SOCK_STREAM, 0);
+  // Read the start of the stream, then hang up.
+  const int sock = send_raw_chat(server.port(), streamed);
   ASSERT_GE(sock, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(server.port()));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::connect(sock, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-  ASSERT_EQ(::send(sock, request.data(), request.size(), 0), static_cast<ssize_t>(request.size()));
   std::string received;
   char buffer[4096];
   while (received.find("\"delta\"") == std::string::npos) {
@@ -168,6 +178,26 @@ TEST(ServerHttpOperations, ClientThatDisconnectsCancelsItsSequence) {
   }));
   // Well before the reply would have ended on its own (400 words at 5 ms per token).
   EXPECT_LT(std::chrono::steady_clock::now() - hung_up, std::chrono::seconds(1));
+}
+
+TEST(ServerHttpOperations, ClientThatDisconnectsFromAWholeReplyCancelsItsSequence) {
+  TestServer server({long_reply()}, {}, std::chrono::milliseconds(5));
+  const int sock = send_raw_chat(server.port(), kOpenAIChat);  // not streamed: nothing arrives before the end
+  ASSERT_GE(sock, 0);
+  ASSERT_TRUE(TestServer::eventually([&] { return server.metric("lightseek_running_sequences") == 1; }));
+  ::close(sock);
+  const auto hung_up = std::chrono::steady_clock::now();
+  EXPECT_TRUE(TestServer::eventually([&] {
+    return server.metric("lightseek_cancelled_sequences_total") == 1 && server.metric("lightseek_running_sequences") == 0;
+  }));
+  EXPECT_LT(std::chrono::steady_clock::now() - hung_up, std::chrono::seconds(1));
+  // The server goes on serving on other connections.
+  ordered_json short_chat = kOpenAIChat;
+  short_chat["max_tokens"] = 4;
+  auto client = server.client();
+  auto response = post_json(client, "/v1/chat/completions", short_chat);
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
 }
 
 TEST(ServerHttpOperations, MetricsCountRequestsAndTokens) {
