@@ -1,7 +1,9 @@
 // Shared helpers of the server protocol tests.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -34,6 +36,17 @@ template <typename T>
   }
   if (error.message.empty()) return ::testing::AssertionFailure() << "empty message";
   return ::testing::AssertionSuccess();
+}
+
+// True when `id` is `prefix` followed by exactly `length` ASCII letters or digits. (std::regex would
+// do, but GCC 12 warns inside <regex> under -fsanitize, which -Werror turns into a failed build.)
+inline ::testing::AssertionResult has_id_shape(const std::string& id, std::string_view prefix, size_t length = 24) {
+  const bool shaped = id.size() == prefix.size() + length && id.compare(0, prefix.size(), prefix) == 0 &&
+                      std::all_of(id.begin() + static_cast<std::ptrdiff_t>(prefix.size()), id.end(), [](char c) {
+                        return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+                      });
+  if (shaped) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "'" << id << "' is not " << prefix << " and " << length << " letters or digits";
 }
 
 }  // namespace lightseek::server::testing
