@@ -91,4 +91,31 @@ void KvRows::read(int64_t index, float* out) const {
 
 const float* KvRows::f32_data() const { return format_ == KvRowFormat::F32 ? floats_.data() : nullptr; }
 
+std::span<const uint8_t> KvRows::stored_bytes() const {
+  if (format_ == KvRowFormat::F32) {
+    return {reinterpret_cast<const uint8_t*>(floats_.data()), floats_.size() * sizeof(float)};
+  }
+  return data_;
+}
+
+void KvRows::assign_stored(int64_t count, std::span<const uint8_t> bytes) {
+  // Division instead of count × row_bytes: a corrupt count must not overflow into a match.
+  const bool sizes_match = count >= 0 && (row_bytes_ == 0 ? bytes.empty()
+                                                          : bytes.size() % static_cast<size_t>(row_bytes_) == 0 &&
+                                                                bytes.size() / static_cast<size_t>(row_bytes_) ==
+                                                                    static_cast<size_t>(count));
+  if (!sizes_match) {
+    fail("KV rows: ", bytes.size(), " bytes do not hold ", count, " rows of ", row_bytes_, " bytes");
+  }
+  count_ = count;
+  if (format_ == KvRowFormat::F32) {
+    floats_.resize(bytes.size() / sizeof(float));
+    if (!bytes.empty()) std::memcpy(floats_.data(), bytes.data(), bytes.size());
+    data_.clear();
+  } else {
+    data_.assign(bytes.begin(), bytes.end());
+    floats_.clear();
+  }
+}
+
 }  // namespace lightseek

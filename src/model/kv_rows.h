@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 namespace lightseek {
@@ -39,6 +40,21 @@ class KvRows {
   void read(int64_t index, float* out) const;
   // The float32 rows, contiguous, for the F32 format only (nullptr otherwise).
   const float* f32_data() const;
+
+  // Persistence (runtime/state_file): the rows exactly as stored, so that a state written to
+  // disk and read back is bit-identical, codes included. Row layout: for F32, `width` floats;
+  // for the coded formats, the codes, then one e8m0 scale byte per block, then (FP8 only) the
+  // float32 channels past `quantized`. Floats are in the host's byte order.
+  int64_t quantized() const { return quantized_; }  // leading channels held as codes
+  int64_t row_bytes() const { return row_bytes_; }
+  bool same_layout(const KvRows& other) const {
+    return format_ == other.format_ && width_ == other.width_ && quantized_ == other.quantized_;
+  }
+  // count() × row_bytes() bytes.
+  std::span<const uint8_t> stored_bytes() const;
+  // Replaces the rows with `count` rows of this layout taken from `bytes` (as stored_bytes()
+  // gave them). Throws Error when count is negative or bytes is not count × row_bytes().
+  void assign_stored(int64_t count, std::span<const uint8_t> bytes);
 
  private:
   KvRows(KvRowFormat format, int64_t width, int64_t quantized, int64_t block, int64_t row_bytes);
