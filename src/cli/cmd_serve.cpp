@@ -10,6 +10,8 @@
 #include "cli/commands.h"
 #include "cli/generation_flags.h"
 #include "core/error.h"
+#include "runtime/prefix_cache.h"
+#include "runtime/state_file.h"
 #include "server/http_server.h"
 #include "server/served_model.h"
 #include "server/shutdown_signal.h"
@@ -27,7 +29,13 @@ struct ServeOptions {
   int scripted_step_ms = 0;
   int64_t prefill_chunk = 512;
   int shutdown_grace_s = 5;
+  bool no_cache = false;
+  double cache_ram_gb = 4.0;
+  std::string cache_dir;
+  double cache_disk_gb = 20.0;
 };
+
+uint64_t gigabytes(double value) { return static_cast<uint64_t>(value * 1e9); }
 
 void check(const ServeOptions& o) {
   if (o.http.scheduler.parallel < 1) fail("--parallel must be at least 1, got ", o.http.scheduler.parallel);
@@ -37,6 +45,8 @@ void check(const ServeOptions& o) {
   if (o.scripted_step_ms < 0) fail("--scripted-step-ms must be 0 or more");
   if (o.prefill_chunk < 1) fail("--prefill-chunk must be at least 1");
   if (o.shutdown_grace_s < 0) fail("--shutdown-grace must be 0 or more");
+  if (!(o.cache_ram_gb >= 0) || o.cache_ram_gb > 1e6) fail("--cache-ram must be 0 or more GB, got ", o.cache_ram_gb);
+  if (!(o.cache_disk_gb >= 0) || o.cache_disk_gb > 1e9) fail("--cache-disk must be 0 or more GB, got ", o.cache_disk_gb);
 }
 
 }  // namespace
@@ -62,6 +72,10 @@ void register_serve(CLI::App& app) {
       ->capture_default_str();
   command->add_option("--scripted", o.scripted_file,
                       "answer from this file of completions (JSON Lines of strings) instead of sampling");
+  command->add_flag("--no-cache", o.no_cache, "keep no prefix cache (every prompt is processed in full)");
+  command->add_option("--cache-ram", o.cache_ram_gb, "GB of memory for cached prefix states")->capture_default_str();
+  command->add_option("--cache-dir", o.cache_dir, "also keep cached states in this directory, across restarts");
+  command->add_option("--cache-disk", o.cache_disk_gb, "GB of disk for --cache-dir")->capture_default_str();
   command->add_option("--scripted-step-ms", o.scripted_step_ms, "with --scripted: milliseconds per step");
   command->callback([options] {
     ServeOptions& o = *options;
@@ -87,6 +101,23 @@ void register_serve(CLI::App& app) {
     backend_choice.scripted_file = o.scripted_file;
     backend_choice.scripted_step_interval = std::chrono::milliseconds(o.scripted_step_ms);
     backend_choice.prefill_chunk = o.prefill_chunk;
+    std::unique_ptr<PrefixCache> cache;
+    if (!o.no_cache && o.scripted_file.empty()) {
+      PrefixCacheOptions cache_options;
+      cache_options.ram_bytes = gigabytes(o.cache_ram_gb);
+      cache_options.disk_directory = o.cache_dir;
+      cache_options.disk_bytes = gigabytes(o.cache_disk_gb);
+      cache_options.model_identity = model_identity(*model, o.model.numerics);
+      cache_options.expected_layout = model->transformer->new_sequence();
+      cache_options.report = [](const std::string& message) { std::fprintf(stderr, "lightseek serve: %s\n", message.c_str()); };
+      cache = std::make_unique<PrefixCache>(std::move(cache_options));
+      if (!o.cache_dir.empty()) {
+        const PrefixCacheStats stats = cache->stats();
+        std::fprintf(stderr, "lightseek serve: prefix cache in %s: %llu states (%.1f MB) from earlier runs\n",
+                     o.cache_dir.c_str(), static_cast<unsigned long long>(stats.disk_entries), stats.disk_bytes / 1e6);
+      }
+    }
+    backend_choice.prefix_cache = cache.get();
     auto backend = server::make_step_backend(*model, backend_choice);
     server::ServedModel served = server::served_model(*model, o.name, o.http.context_tokens);
     const std::string name = served.facts.name;

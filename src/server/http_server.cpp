@@ -51,7 +51,7 @@ struct HttpServer::Impl {
   Impl(ServedModel served, StepBackend& backend, HttpServerOptions server_options)
       : scheduler(backend, *served.tokenizer, served.eos_id, server_options.scheduler,
                   [this](const StepReport& report) { metrics.record_step(report); }),
-        context{std::move(served), std::move(server_options), scheduler, metrics, records} {}
+        context{std::move(served), std::move(server_options), scheduler, backend, metrics, records} {}
 
   void add_routes();
   void route(const std::string& method, const std::string& path, RouteHandler handler, bool needs_key = true);

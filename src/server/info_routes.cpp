@@ -49,7 +49,7 @@ void handle_health(httplib::Response& res) { send_json(res, 200, ordered_json{{"
 
 void handle_metrics(ServerContext& context, httplib::Response& res) {
   res.status = 200;
-  res.set_content(context.metrics.prometheus_text(context.scheduler.load()), "text/plain; version=0.0.4");
+  res.set_content(context.metrics.prometheus_text(context.scheduler.load(), context.backend.cache_stats()), "text/plain; version=0.0.4");
 }
 
 void handle_tokenize(ServerContext& context, const httplib::Request& req, httplib::Response& res) {

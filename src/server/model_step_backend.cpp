@@ -20,6 +20,16 @@ class ModelSequence : public StepSequence {
   Sampler sampler;
   std::vector<int32_t> generated;  // what the penalties count, as OpenAI defines them
   std::vector<float> logits;
+  std::vector<int64_t> checkpoints;  // prompt lengths after which the state is saved, ascending
+
+  // A prompt chunk ends at the next checkpoint, so the state there can be saved.
+  int64_t next_chunk(int64_t most) const {
+    int64_t end = std::min(prompt_size, prompt_done + most);
+    const auto checkpoint = std::upper_bound(checkpoints.begin(), checkpoints.end(), prompt_done);
+    if (checkpoint != checkpoints.end()) end = std::min(end, *checkpoint);
+    return end - prompt_done;
+  }
+  bool at_checkpoint() const { return std::binary_search(checkpoints.begin(), checkpoints.end(), prompt_done); }
 };
 
 }  // namespace
@@ -47,44 +57,88 @@ StepLogprob token_logprobs(std::span<const float> row, int32_t chosen, int top) 
   return out;
 }
 
-ModelStepBackend::ModelStepBackend(Transformer& model, const Tokenizer& tokenizer, int64_t prefill_chunk)
-    : model_(model), prefill_chunk_(std::max<int64_t>(1, prefill_chunk)) {
+ModelStepBackend::ModelStepBackend(Transformer& model, const Tokenizer& tokenizer, int64_t prefill_chunk,
+                                   PrefixCache* cache)
+    : model_(model),
+      prefill_chunk_(std::max<int64_t>(1, prefill_chunk)),
+      cache_(cache),
+      assistant_id_(tokenizer.token_id("<｜Assistant｜>")) {
   for (int32_t id = 0; id < static_cast<int32_t>(model.config().vocab_size); ++id) {
     if (!tokenizer.has_token(id)) unusable_ids_.push_back(id);
   }
 }
 
 std::unique_ptr<StepSequence> ModelStepBackend::start(std::span<const int32_t> prompt, const SamplingParams& sampling) {
-  return std::make_unique<ModelSequence>(model_, prompt, sampling);
+  auto sequence = std::make_unique<ModelSequence>(model_, prompt, sampling);
+  if (!cache_) return sequence;
+  for (size_t i = 0; i < prompt.size(); ++i) {
+    if (assistant_id_ && prompt[i] == *assistant_id_) sequence->checkpoints.push_back(static_cast<int64_t>(i + 1));
+  }
+  if (sequence->checkpoints.empty() || sequence->checkpoints.back() != sequence->prompt_size) {
+    sequence->checkpoints.push_back(sequence->prompt_size);
+  }
+  if (std::optional<CachedPrefix> hit = cache_->lookup(prompt, sequence->prompt_size)) {
+    sequence->state = std::move(hit->state);
+    sequence->prompt_done = hit->length;
+    sequence->cached_tokens = hit->length;
+    // A whole prompt from the cache: its last token's logits come with it and the first step
+    // samples from them without running the model.
+    if (hit->length == sequence->prompt_size) sequence->logits = std::move(hit->last_logits);
+  }
+  return sequence;
 }
+
+void ModelStepBackend::finished(StepSequence& base) {
+  auto& sequence = static_cast<ModelSequence&>(base);
+  if (!cache_ || sequence.generated.empty()) return;
+  // The last generated token was sampled but never run through the model: the state holds
+  // the prompt and every generated token before it.
+  std::vector<int32_t> tokens = sequence.prompt;
+  tokens.insert(tokens.end(), sequence.generated.begin(), sequence.generated.end() - 1);
+  const int64_t vocab = model_.config().vocab_size;
+  if (sequence.state.length != static_cast<int64_t>(tokens.size()) ||
+      static_cast<int64_t>(sequence.logits.size()) < vocab) {
+    return;
+  }
+  cache_->insert(tokens, sequence.state, std::span<const float>(sequence.logits).last(static_cast<size_t>(vocab)));
+}
+
+PrefixCacheStats ModelStepBackend::cache_stats() const { return cache_ ? cache_->stats() : PrefixCacheStats{}; }
 
 void ModelStepBackend::step(std::span<StepSequence* const> sequences) {
   std::vector<SequenceInput> batch;
   batch.reserve(sequences.size());
   for (StepSequence* base : sequences) {
     auto& sequence = static_cast<ModelSequence&>(*base);
+    sequence.last_step_tokens = 0;
     SequenceInput input;
     input.state = &sequence.state;
     input.logits = &sequence.logits;
     input.last_logits_only = true;
     if (sequence.reading_prompt()) {
-      const int64_t count = std::min(prefill_chunk_, sequence.prompt_size - sequence.prompt_done);
+      const int64_t count = sequence.next_chunk(prefill_chunk_);
       input.tokens = std::span<const int32_t>(sequence.prompt).subspan(sequence.prompt_done, count);
-    } else {
+    } else if (!sequence.generated.empty()) {
       input.tokens = std::span<const int32_t>(&sequence.generated.back(), 1);
+    } else {
+      continue;  // the whole prompt came from the cache with its logits
     }
+    sequence.last_step_tokens = static_cast<int64_t>(input.tokens.size());
     batch.push_back(input);
   }
-  model_.forward(batch);
+  if (!batch.empty()) model_.forward(batch);
 
   const int64_t vocab = model_.config().vocab_size;
-  for (std::size_t i = 0; i < sequences.size(); ++i) {
-    auto& sequence = static_cast<ModelSequence&>(*sequences[i]);
-    sequence.last_step_tokens = static_cast<int64_t>(batch[i].tokens.size());
+  for (StepSequence* base : sequences) {
+    auto& sequence = static_cast<ModelSequence&>(*base);
     sequence.next_token.reset();
     sequence.next_logprob.reset();
     if (sequence.reading_prompt()) {
       sequence.prompt_done += sequence.last_step_tokens;
+      if (cache_ && sequence.at_checkpoint()) {
+        cache_->insert(std::span<const int32_t>(sequence.prompt).first(static_cast<size_t>(sequence.prompt_done)),
+                       sequence.state, std::span<const float>(sequence.logits).last(static_cast<size_t>(vocab)));
+      }
       if (sequence.reading_prompt()) continue;
     }
     std::span<float> row(sequence.logits.data() + sequence.logits.size() - vocab, vocab);

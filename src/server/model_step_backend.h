@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -21,14 +22,23 @@ class ModelStepBackend : public StepBackend {
  public:
   // `prefill_chunk`: most prompt tokens one sequence runs per step, so that a long prompt does
   // not stall the other sequences' decoding for its whole length.
-  ModelStepBackend(Transformer& model, const Tokenizer& tokenizer, int64_t prefill_chunk = 512);
+  // `cache` (may be null, must outlive the backend): where states are saved after a prompt's
+  // turn boundaries, at its end and at the end of the generation, and looked up at start().
+  ModelStepBackend(Transformer& model, const Tokenizer& tokenizer, int64_t prefill_chunk = 512,
+                   PrefixCache* cache = nullptr);
 
   std::unique_ptr<StepSequence> start(std::span<const int32_t> prompt, const SamplingParams& sampling) override;
   void step(std::span<StepSequence* const> sequences) override;
+  void finished(StepSequence& sequence) override;
+  PrefixCacheStats cache_stats() const override;
 
  private:
   Transformer& model_;
   int64_t prefill_chunk_;
+  PrefixCache* cache_;
+  // Chat prompts share their history up to each "<｜Assistant｜>": later turns render earlier
+  // replies differently (reasoning dropped), so the state is saved right after each one.
+  std::optional<int32_t> assistant_id_;
   // Ids the tokenizer has no token for (V4's embedding has more rows than it has ids).
   std::vector<int32_t> unusable_ids_;
 };

@@ -132,8 +132,10 @@ bool Scheduler::admit(std::vector<std::unique_ptr<Running>>& running) {
       continue;
     }
     entry->usage.prompt_tokens = static_cast<int64_t>(entry->job.prompt.size());
+    // Choices of one request share the prompt; the first one's reuse is the request's.
+    entry->usage.cached_prompt_tokens = entry->choices.empty() ? 0 : entry->choices.front()->sequence->cached_tokens;
     entry->usage.load_ns = nanoseconds(Clock::now() - entry->job.arrived);
-    entry->channel->push(StreamStarted{entry->usage.prompt_tokens, 0});
+    entry->channel->push(StreamStarted{entry->usage.prompt_tokens, entry->usage.cached_prompt_tokens});
     running.push_back(std::move(entry));
     joined = true;
   }
@@ -201,6 +203,7 @@ void Scheduler::step(std::vector<std::unique_ptr<Running>>& running) {
         ++report.generated_tokens;
         const StepLogprob* logprob = sequence.next_logprob ? &*sequence.next_logprob : nullptr;
         choice->decoder.push(*sequence.next_token, logprob, events);
+        if (choice->decoder.finished()) backend_.finished(sequence);
       }
     }
     (read_prompt ? entry->usage.prefill_ns : entry->usage.decode_ns) += nanoseconds(elapsed);

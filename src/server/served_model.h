@@ -19,6 +19,7 @@ struct BackendChoice {
   std::filesystem::path scripted_file;  // empty: sample the model
   std::chrono::milliseconds scripted_step_interval{0};
   int64_t prefill_chunk = 512;
+  PrefixCache* prefix_cache = nullptr;  // the model backend's; must outlive it
 };
 
 // Throws lightseek::Error for a bad scripted file (see load_scripted_completions).

@@ -11,6 +11,7 @@ struct ServerContext {
   ServedModel model;
   HttpServerOptions options;
   Scheduler& scheduler;
+  const StepBackend& backend;
   ServerMetrics& metrics;
   RequestRecords& records;
 

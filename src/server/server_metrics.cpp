@@ -39,7 +39,7 @@ void ServerMetrics::record_step(const StepReport& step) {
   }
 }
 
-std::string ServerMetrics::prometheus_text(const SchedulerLoad& load) const {
+std::string ServerMetrics::prometheus_text(const SchedulerLoad& load, const PrefixCacheStats& cache) const {
   std::lock_guard lock(mutex_);
   std::ostringstream out;
   header(out, "lightseek_requests_total", "counter", "HTTP requests answered, by route and status.");
@@ -60,8 +60,26 @@ std::string ServerMetrics::prometheus_text(const SchedulerLoad& load) const {
   out << "lightseek_running_sequences " << load.running_sequences << '\n';
   header(out, "lightseek_cancelled_sequences_total", "counter", "Sequences cancelled (client gone or shutdown).");
   out << "lightseek_cancelled_sequences_total " << cancelled_sequences_ << '\n';
-  header(out, "lightseek_prefix_cache_hits_total", "counter", "Prompts that reused cached state (no cache yet).");
-  out << "lightseek_prefix_cache_hits_total 0\n";
+  const auto cache_metric = [&](const char* name, const char* type, const char* help, uint64_t value) {
+    header(out, name, type, help);
+    out << name << ' ' << value << '\n';
+  };
+  cache_metric("lightseek_prefix_cache_hits_total", "counter", "Sequences that resumed from a cached prefix.", cache.hits);
+  cache_metric("lightseek_prefix_cache_misses_total", "counter", "Sequences that found no cached prefix.", cache.misses);
+  cache_metric("lightseek_prefix_cache_reused_tokens_total", "counter", "Prompt tokens not processed again.",
+               cache.reused_tokens);
+  cache_metric("lightseek_prefix_cache_insertions_total", "counter", "States saved.", cache.insertions);
+  cache_metric("lightseek_prefix_cache_evictions_total", "counter", "States dropped from memory for room.",
+               cache.evictions);
+  cache_metric("lightseek_prefix_cache_entries", "gauge", "States held in memory.", cache.entries);
+  cache_metric("lightseek_prefix_cache_bytes", "gauge", "Bytes of states held in memory.", cache.bytes);
+  cache_metric("lightseek_prefix_cache_disk_entries", "gauge", "States held on disk.", cache.disk_entries);
+  cache_metric("lightseek_prefix_cache_disk_bytes", "gauge", "Bytes of states held on disk.", cache.disk_bytes);
+  cache_metric("lightseek_prefix_cache_disk_loads_total", "counter", "Hits read back from disk.", cache.disk_loads);
+  cache_metric("lightseek_prefix_cache_disk_rejected_total", "counter",
+               "Cache files found corrupt, truncated or another model's (ignored).", cache.disk_rejected);
+  cache_metric("lightseek_prefix_cache_disk_evictions_total", "counter", "Cache files deleted for room.",
+               cache.disk_evictions);
   header(out, "lightseek_request_duration_seconds", "histogram", "Request latency, arrival to last byte.");
   for (std::size_t i = 0; i < kLatencyBuckets.size(); ++i) {
     out << "lightseek_request_duration_seconds_bucket{le=\"" << kLatencyBuckets[i] << "\"} " << latency_buckets_[i]

@@ -9,6 +9,7 @@
 #include <string>
 #include <utility>
 
+#include "runtime/prefix_cache.h"
 #include "server/scheduler.h"
 
 namespace lightseek::server {
@@ -20,7 +21,7 @@ class ServerMetrics {
                       int64_t generated_tokens);
   void record_step(const StepReport& step);
 
-  std::string prometheus_text(const SchedulerLoad& load) const;
+  std::string prometheus_text(const SchedulerLoad& load, const PrefixCacheStats& cache = {}) const;
 
   static constexpr std::array<double, 12> kLatencyBuckets = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
                                                              0.5,   1.0,  2.5,   5.0,  10.0, 30.0};

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "runtime/prefix_cache.h"
 #include "runtime/sampler.h"
 
 namespace lightseek::server {
@@ -34,6 +35,8 @@ class StepSequence {
   // Prompt tokens processed so far, and how many tokens the last step ran through the model.
   int64_t prompt_done = 0;
   int64_t prompt_size = 0;
+  // Of prompt_done at start(): tokens whose state came from the prefix cache.
+  int64_t cached_tokens = 0;
   int64_t last_step_tokens = 0;
   bool reading_prompt() const { return prompt_done < prompt_size; }
 };
@@ -46,6 +49,11 @@ class StepBackend {
   // One step for all of them (each appears once). Throws lightseek::Error when the model
   // refuses the input; the scheduler then ends those sequences' requests with an error.
   virtual void step(std::span<StepSequence* const> sequences) = 0;
+  // The sequence ended normally (not cancelled, not failed): the backend may keep its state for
+  // later prompts that continue it.
+  virtual void finished(StepSequence& /*sequence*/) {}
+  // Counters of the prefix cache; all zero without one.
+  virtual PrefixCacheStats cache_stats() const { return {}; }
 };
 
 }  // namespace lightseek::server

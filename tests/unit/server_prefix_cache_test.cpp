@@ -1,0 +1,192 @@
+// Prefix reuse through the server on the built-in model with exact numerics: multi-turn chats
+// answered byte-identically with the cache on and off, the reuse reported in each API's usage
+// and in /metrics, and a restarted server resuming from its cache directory.
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "runtime/loaded_model.h"
+#include "runtime/prefix_cache.h"
+#include "server/http_server.h"
+#include "server/model_step_backend.h"
+#include "server/served_model.h"
+#include "server_http_support.h"
+
+namespace lightseek::server {
+namespace {
+
+using nlohmann::ordered_json;
+using testing::kModelName;
+using testing::post_json;
+
+const LoadedTextModel& exact_builtin() {
+  static const std::unique_ptr<LoadedTextModel> model = load_text_model("", "", NumericsOptions{Numerics::Exact, true});
+  return *model;
+}
+
+// `lightseek serve --numerics exact` on the built-in model, with or without a prefix cache.
+class ModelServer {
+ public:
+  explicit ModelServer(bool with_cache, std::filesystem::path cache_directory = {}) {
+    const LoadedTextModel& model = exact_builtin();
+    if (with_cache) {
+      PrefixCacheOptions options;
+      options.expected_layout = model.transformer->new_sequence();
+      options.disk_directory = std::move(cache_directory);
+      options.model_identity = "builtin-exact";
+      cache_ = std::make_unique<PrefixCache>(std::move(options));
+    }
+    backend_ = std::make_unique<ModelStepBackend>(*model.transformer, *model.tokenizer, 512, cache_.get());
+    HttpServerOptions options;
+    options.port = 0;
+    options.log_requests = false;
+    options.shutdown_grace = std::chrono::milliseconds(0);
+    server_ = std::make_unique<HttpServer>(served_model(model, "", options.context_tokens), *backend_, options);
+    port_ = server_->bind();
+    thread_ = std::thread([this] { server_->serve(); });
+  }
+  ~ModelServer() {
+    server_->shutdown();
+    thread_.join();
+  }
+
+  ordered_json post(const std::string& path, const ordered_json& body) {
+    httplib::Client client("127.0.0.1", port_);
+    client.set_read_timeout(120, 0);
+    auto response = post_json(client, path, body);
+    if (!response) return {{"transport_error", true}};
+    EXPECT_EQ(response->status, 200) << response->body;
+    return ordered_json::parse(response->body);
+  }
+  PrefixCacheStats cache_stats() const { return backend_->cache_stats(); }
+
+ private:
+  std::unique_ptr<PrefixCache> cache_;
+  std::unique_ptr<ModelStepBackend> backend_;
+  std::unique_ptr<HttpServer> server_;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+ordered_json greedy_chat(const ordered_json& messages, bool thinking) {
+  return {{"model", kModelName},
+          {"messages", messages},
+          {"max_tokens", 12},
+          {"temperature", 0},
+          {"thinking", {{"type", thinking ? "enabled" : "disabled"}}}};
+}
+
+struct Turn {
+  std::string content;
+  std::string reasoning;
+  int64_t prompt_tokens = 0;
+  int64_t cached_tokens = 0;
+};
+
+// A conversation of `turns` user messages; each reply is sent back as the assistant's message.
+std::vector<Turn> converse(ModelServer& server, int turns, bool thinking) {
+  ordered_json messages = ordered_json::array();
+  messages.push_back({{"role", "system"}, {"content", "You are terse."}});
+  std::vector<Turn> out;
+  for (int turn = 0; turn < turns; ++turn) {
+    messages.push_back({{"role", "user"}, {"content", "Question number " + std::to_string(turn) + ": why?"}});
+    const ordered_json body = server.post("/v1/chat/completions", greedy_chat(messages, thinking));
+    const ordered_json& message = body["choices"][0]["message"];
+    Turn result;
+    result.content = message.value("content", "");
+    result.reasoning = message.value("reasoning_content", "");
+    result.prompt_tokens = body["usage"]["prompt_tokens"];
+    result.cached_tokens = body["usage"]["prompt_tokens_details"]["cached_tokens"];
+    out.push_back(result);
+    ordered_json reply = {{"role", "assistant"}, {"content", result.content}};
+    if (!result.reasoning.empty()) reply["reasoning_content"] = result.reasoning;
+    messages.push_back(reply);
+  }
+  return out;
+}
+
+TEST(ServerPrefixCache, MultiTurnChatsAreByteIdenticalWithTheCacheOnAndOff) {
+  for (bool thinking : {false, true}) {
+    SCOPED_TRACE(thinking ? "thinking" : "chat");
+    std::vector<Turn> cached, uncached;
+    PrefixCacheStats stats;
+    {
+      ModelServer server(true);
+      cached = converse(server, 3, thinking);
+      stats = server.cache_stats();
+    }
+    {
+      ModelServer server(false);
+      uncached = converse(server, 3, thinking);
+    }
+    ASSERT_EQ(cached.size(), uncached.size());
+    for (size_t turn = 0; turn < cached.size(); ++turn) {
+      SCOPED_TRACE("turn " + std::to_string(turn));
+      EXPECT_EQ(cached[turn].content, uncached[turn].content);
+      EXPECT_EQ(cached[turn].reasoning, uncached[turn].reasoning);
+      EXPECT_EQ(cached[turn].prompt_tokens, uncached[turn].prompt_tokens);
+      EXPECT_EQ(uncached[turn].cached_tokens, 0);
+      if (turn == 0) {
+        EXPECT_EQ(cached[turn].cached_tokens, 0);
+      } else {
+        // Everything before the previous turn's "<｜Assistant｜>" at least.
+        EXPECT_GT(cached[turn].cached_tokens, cached[turn - 1].prompt_tokens / 2);
+        EXPECT_LT(cached[turn].cached_tokens, cached[turn].prompt_tokens);
+      }
+    }
+    EXPECT_EQ(stats.hits, 2u);
+    EXPECT_EQ(stats.misses, 1u);
+    EXPECT_GT(stats.reused_tokens, 0u);
+    EXPECT_GT(stats.bytes, 0u);
+  }
+}
+
+TEST(ServerPrefixCache, ARepeatedPromptIsAnsweredFromTheCacheAndReportedByEveryApi) {
+  ModelServer server(true);
+  const ordered_json messages = {{{"role", "user"}, {"content", "Tell me a story."}}};
+  const ordered_json first = server.post("/v1/chat/completions", greedy_chat(messages, false));
+  const ordered_json again = server.post("/v1/chat/completions", greedy_chat(messages, false));
+  EXPECT_EQ(first["choices"][0]["message"], again["choices"][0]["message"]);
+  EXPECT_EQ(first["usage"]["prompt_tokens_details"]["cached_tokens"], 0);
+  EXPECT_EQ(again["usage"]["prompt_tokens_details"]["cached_tokens"], again["usage"]["prompt_tokens"]);
+
+  const ordered_json anthropic = server.post(
+      "/v1/messages", {{"model", kModelName}, {"max_tokens", 12}, {"temperature", 0}, {"messages", messages}});
+  const int64_t read = anthropic["usage"]["cache_read_input_tokens"];
+  EXPECT_GT(read, 0);
+
+  const ordered_json ollama = server.post(
+      "/api/chat", {{"model", kModelName}, {"messages", messages}, {"stream", false}, {"options", {{"temperature", 0}, {"num_predict", 12}}}});
+  // Ollama reports the prompt tokens it evaluated: those the cache did not hold.
+  EXPECT_LT(ollama["prompt_eval_count"].get<int64_t>(), again["usage"]["prompt_tokens"].get<int64_t>());
+}
+
+TEST(ServerPrefixCache, ARestartedServerResumesAConversationFromItsCacheDirectory) {
+  const std::filesystem::path directory =
+      std::filesystem::temp_directory_path() /
+      ("lightseek-serve-cache-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()));
+  std::filesystem::remove_all(directory);
+  const ordered_json messages = {{{"role", "user"}, {"content", "Remember this: 42."}}};
+  ordered_json first;
+  {
+    ModelServer server(true, directory);
+    first = server.post("/v1/chat/completions", greedy_chat(messages, false));
+  }
+  ModelServer restarted(true, directory);
+  EXPECT_GT(restarted.cache_stats().disk_entries, 0u);
+  const ordered_json again = restarted.post("/v1/chat/completions", greedy_chat(messages, false));
+  EXPECT_EQ(first["choices"][0]["message"], again["choices"][0]["message"]);
+  EXPECT_EQ(again["usage"]["prompt_tokens_details"]["cached_tokens"], again["usage"]["prompt_tokens"]);
+  EXPECT_EQ(restarted.cache_stats().disk_loads, 1u);
+  std::filesystem::remove_all(directory);
+}
+
+}  // namespace
+}  // namespace lightseek::server
