@@ -15,6 +15,7 @@
 #include "runtime/loaded_model.h"
 #include "runtime/prefix_cache.h"
 #include "runtime/state_file.h"
+#include "text/chat_encoder.h"
 
 namespace lightseek {
 namespace {
@@ -154,6 +155,46 @@ TEST(PrefixCache, ResumedLogitsEqualAFreshPrefillBitForBitAtManySplitPoints) {
                                            ? hit->last_logits
                                            : run(model, hit->state, std::span<const int32_t>(prompt).subspan(split));
     EXPECT_TRUE(same_bits(resumed, expected));
+  }
+}
+
+// A rendered agent turn: resuming right after the assistant's tool call, after the tool's result
+// and after the next "<｜Assistant｜>" equals processing the whole conversation at once.
+TEST(PrefixCache, ResumingAfterAToolCallAndItsResultIsBitExact) {
+  const LoadedTextModel& loaded = exact_builtin();
+  const Transformer& model = *loaded.transformer;
+  const auto messages = parse_chat_messages(nlohmann::ordered_json::parse(R"([
+    {"role": "user", "content": "What is the weather in Paris?"},
+    {"role": "assistant", "content": "", "tool_calls": [{"id": "call_1", "type": "function",
+      "function": {"name": "get_weather", "arguments": "{\"city\": \"Paris\"}"}}]},
+    {"role": "tool", "tool_call_id": "call_1", "content": "{\"temperature\": 18}"}])"));
+  EncodeOptions options;
+  const std::string text = encode_chat(messages, options);
+  const std::string call_end = "</｜DSML｜tool_calls>";
+  const size_t after_call_text = text.find(call_end);
+  ASSERT_NE(after_call_text, std::string::npos) << text;
+  const std::vector<int32_t> prompt = loaded.tokenizer->encode(text);
+  // The first token boundaries at or after the tool call's end and the tool result's end, and the
+  // one right after the last "<｜Assistant｜>".
+  const std::string result_end = "</tool_result>";
+  const std::vector<size_t> targets = {after_call_text + call_end.size(), text.find(result_end) + result_end.size()};
+  std::vector<size_t> splits;
+  size_t decoded = 0;
+  for (size_t i = 0; i < prompt.size() && splits.size() < targets.size(); ++i) {
+    decoded += loaded.tokenizer->token_bytes(prompt[i]).size();
+    if (decoded >= targets[splits.size()]) splits.push_back(i + 1);
+  }
+  splits.push_back(prompt.size() - 1);
+  ASSERT_EQ(splits.size(), 3u) << text;
+  SequenceState fresh = model.new_sequence();
+  const std::vector<float> expected = run(model, fresh, prompt);
+  for (size_t split : splits) {
+    SCOPED_TRACE("split " + std::to_string(split) + " of " + std::to_string(prompt.size()));
+    PrefixCache cache(memory_only(model));
+    save_prefix(cache, model, prompt, split);
+    auto hit = cache.lookup(prompt, static_cast<int64_t>(prompt.size()));
+    ASSERT_TRUE(hit);
+    EXPECT_TRUE(same_bits(run(model, hit->state, std::span<const int32_t>(prompt).subspan(split)), expected));
   }
 }
 
