@@ -4,12 +4,14 @@
 
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <unistd.h>
 
 #include "core/error.h"
 #include "core/thread_pool.h"
 #include "runtime/builtin_model.h"
 #include "runtime/conversation.h"
+#include "text/json_schema.h"
 
 namespace lightseek::cli {
 
@@ -33,6 +35,8 @@ void add_generation_flags(CLI::App* c, GenerationFlags& f) {
   c->add_flag("--gumbel", f.gumbel, "sample like DeepSeek's generate.py (Gumbel-max)");
   c->add_option("-n,--max-tokens", f.max_tokens, "tokens to generate at most")->capture_default_str();
   c->add_option("--stop", f.stop, "stop string, repeatable");
+  c->add_option("--json-schema", f.json_schema_file, "answer with JSON matching the JSON schema in FILE");
+  c->add_flag("--json", f.json, "answer with a JSON object");
 }
 
 std::unique_ptr<LoadedTextModel> load_model_for_text(const GenerationFlags& flags) {
@@ -79,6 +83,19 @@ GenerationSettings generation_settings(const GenerationFlags& f, const LoadedTex
   s.stop.stop_strings = f.stop;
   s.stop.stop_token_ids = {model.eos_id};
   s.mode = f.thinking ? ThinkingMode::Thinking : ThinkingMode::Chat;
+  if (f.json && !f.json_schema_file.empty()) fail("give --json or --json-schema, not both");
+  if (f.json) s.output_grammar = JsonSchemaGrammar::any_object();
+  if (!f.json_schema_file.empty()) {
+    std::ifstream in(f.json_schema_file);
+    if (!in) fail("--json-schema ", f.json_schema_file, ": cannot read");
+    const auto schema = nlohmann::ordered_json::parse(in, nullptr, /*allow_exceptions=*/false);
+    if (schema.is_discarded()) fail("--json-schema ", f.json_schema_file, ": not valid JSON");
+    try {
+      s.output_grammar = JsonSchemaGrammar::compile(schema, "schema");
+    } catch (const Error& error) {
+      fail("--json-schema ", f.json_schema_file, ": ", error.what());
+    }
+  }
   return s;
 }
 

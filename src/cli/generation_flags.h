@@ -37,6 +37,8 @@ struct GenerationFlags {
   bool gumbel = false;
   int64_t max_tokens = 256;
   std::vector<std::string> stop;
+  std::string json_schema_file;  // structured output: the answer is JSON matching this schema
+  bool json = false;             // structured output: the answer is some JSON object
 };
 
 void add_generation_flags(CLI::App* command, GenerationFlags& flags);

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <chrono>
 #include <limits>
+#include <optional>
+
+#include "core/error.h"
 
 namespace lightseek {
 namespace {
@@ -53,6 +56,18 @@ GenerationResult generate(Session& session, const Tokenizer& tokenizer, const Ge
   for (int32_t id = 0; id < static_cast<int32_t>(session.last_logits().size()); ++id) {
     if (!tokenizer.has_token(id)) unusable.push_back(id);
   }
+  std::optional<OutputConstraint> constraint;
+  if (settings.output_grammar) {
+    if (settings.stop.stop_token_ids.empty()) fail("structured output needs a stop token (the end of sentence)");
+    auto vocabulary = settings.output_vocabulary ? settings.output_vocabulary : TokenTrie::build(tokenizer);
+    std::optional<int32_t> end_of_thinking;
+    if (settings.mode == ThinkingMode::Thinking) {
+      end_of_thinking = tokenizer.token_id("</think>");
+      if (!end_of_thinking) fail("structured output in thinking mode needs a </think> token in the vocabulary");
+    }
+    constraint.emplace(settings.output_grammar, std::move(vocabulary), settings.stop.stop_token_ids.front(),
+                       end_of_thinking);
+  }
   std::vector<float> logits;
   while (true) {
     if (cancel && cancel->load()) {
@@ -61,7 +76,9 @@ GenerationResult generate(Session& session, const Tokenizer& tokenizer, const Ge
     }
     logits = session.last_logits();
     for (int32_t id : unusable) logits[id] = -std::numeric_limits<float>::infinity();
+    if (constraint) constraint->mask(logits);
     const int32_t token = sampler.sample(logits, result.tokens);
+    if (constraint) constraint->accept(token);
     result.tokens.push_back(token);
     // The token joins the state even when it ends generation (EOS closes the assistant turn
     // the way the prompt encoder writes it), so the next turn can continue from here.

@@ -6,9 +6,11 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "runtime/output_constraint.h"
 #include "runtime/sampler.h"
 #include "runtime/session.h"
 #include "runtime/stop_checker.h"
@@ -21,6 +23,10 @@ struct GenerationSettings {
   SamplingParams sampling;
   StopConditions stop;
   ThinkingMode mode = ThinkingMode::Chat;
+  // Structured output: when set, the answer is constrained to a document this grammar accepts
+  // (in thinking mode from </think> on), ending with the first stop token id.
+  std::shared_ptr<const JsonSchemaGrammar> output_grammar;
+  std::shared_ptr<const TokenTrie> output_vocabulary;  // built from the tokenizer when null
 };
 
 struct GenerationResult {

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,6 +15,7 @@
 
 #include "runtime/sampler.h"
 #include "text/chat_encoder.h"
+#include "text/json_schema.h"
 
 namespace lightseek::server {
 
@@ -63,8 +65,11 @@ struct GenerationRequest {
   ToolChoice tool_choice;
   // OpenAI's response_format shape ({"type": "json_object"} or {"type": "json_schema",
   // "json_schema": {...}}), rendered into the prompt as the V4 encoder does; or null.
-  // Nothing enforces it while decoding yet.
   nlohmann::ordered_json response_format;
+  // What enforces it: the grammar every answer must match (any object for json_object), compiled
+  // when the request is parsed so that an unsupported schema is a 400; null for free text. The
+  // sampler of each choice masks its logits with an OutputConstraint built on it.
+  std::shared_ptr<const JsonSchemaGrammar> output_grammar;
 
   ThinkingMode thinking = ThinkingMode::Chat;
   ReasoningEffort effort = ReasoningEffort::Default;

@@ -141,7 +141,10 @@ void parse_options(ObjectReader& body, GenerationRequest& request, const Request
 void parse_common(ObjectReader& body, GenerationRequest& request, const RequestLimits& limits) {
   parse_think(body, request, limits);
   parse_options(body, request, limits);
-  if (const ordered_json* format = body.find("format")) request.response_format = response_format(*format);
+  if (const ordered_json* format = body.find("format")) {
+    request.response_format = response_format(*format);
+    request.output_grammar = output_grammar(request.response_format, "format");
+  }
   request.stream = body.boolean("stream").value_or(true);
   request.logprobs.enabled = body.boolean("logprobs").value_or(false);
   if (const auto top = body.integer("top_logprobs", 0, limits.max_top_logprobs)) {

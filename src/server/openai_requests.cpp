@@ -259,6 +259,7 @@ GenerationRequest chat_request(const ordered_json& json, const RequestLimits& li
   }
   if (const ordered_json* format = body.find("response_format")) {
     request.response_format = openai_response_format(*format, "response_format");
+    request.output_grammar = output_grammar(request.response_format, "response_format.json_schema.schema");
   }
 
   parse_thinking(body, request, limits);

@@ -25,7 +25,7 @@ ordered_json function_tools(const ordered_json& tools, const std::string& path) 
     if (name.empty()) reject(function.path_of("name"), "must not be empty");
     const std::optional<std::string> description = function.string("description");
     const ordered_json* parameters = function.object("parameters");
-    function.boolean("strict");  // schemas are not enforced yet, strict or not
+    function.boolean("strict");  // tool arguments are not constrained yet, strict or not
     function.reject_unknown();
     tool.reject_unknown();
     normalised.push_back(function_tool(name, description ? &*description : nullptr, parameters));
@@ -68,6 +68,19 @@ ordered_json openai_response_format(const ordered_json& value, const std::string
   }
   format.reject_unknown();
   return value;
+}
+
+std::shared_ptr<const JsonSchemaGrammar> output_grammar(const ordered_json& response_format,
+                                                        const std::string& schema_path) {
+  if (response_format.is_null()) return nullptr;
+  if (response_format.value("type", "") == "json_object") return JsonSchemaGrammar::any_object();
+  const ordered_json& description = response_format["json_schema"];
+  const ordered_json schema = description.contains("schema") ? description["schema"] : ordered_json(true);
+  try {
+    return JsonSchemaGrammar::compile(schema, schema_path);
+  } catch (const Error& error) {
+    throw ProtocolFailure(invalid_request(schema_path, error.what()));
+  }
 }
 
 ordered_json tool_call_arguments(const ordered_json& value, const std::string& path) {

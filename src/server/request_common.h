@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <exception>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,13 @@ std::vector<std::string> stop_strings(const ordered_json& value, const std::stri
 
 // OpenAI's response_format: null for {"type": "text"}, else the validated object as given.
 ordered_json openai_response_format(const ordered_json& value, const std::string& path);
+
+// The grammar structured output enforces for a response_format as openai_response_format
+// returns it: null for none, any object for json_object, the compiled schema for json_schema
+// (any value when it gives none). An unsupported schema is a 400 naming the keyword and its
+// path under `schema_path`, the client's own name for the schema.
+std::shared_ptr<const JsonSchemaGrammar> output_grammar(const ordered_json& response_format,
+                                                        const std::string& schema_path);
 
 // Tool call arguments as a JSON object: an object as is, or a string holding one (OpenAI sends
 // the arguments as JSON text).
