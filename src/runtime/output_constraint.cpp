@@ -30,16 +30,23 @@ void OutputConstraint::mask(std::span<float> logits) {
   const size_t size = logits.size();
   for (size_t begin = 0; begin < size; begin += 64) {
     const size_t word = begin / 64;
-    const uint64_t bits = word < allowed.size() ? allowed[word] : 0;
     const size_t end = std::min(size, begin + 64);
-    if (bits == ~uint64_t{0}) continue;
+    const uint64_t in_row = end - begin == 64 ? ~uint64_t{0} : (uint64_t{1} << (end - begin)) - 1;
+    const uint64_t bits = (word < allowed.size() ? allowed[word] : 0) & in_row;
+    if (bits == in_row) continue;
     if (bits == 0) {
       std::fill(logits.begin() + static_cast<std::ptrdiff_t>(begin), logits.begin() + static_cast<std::ptrdiff_t>(end), kBanned);
       continue;
     }
-    for (size_t id = begin; id < end; ++id) {
-      if (!((bits >> (id - begin)) & 1)) logits[id] = kBanned;
+    if (__builtin_popcountll(bits) < 32) {  // mostly banned: fill, then put the few back
+      float kept[64];
+      for (uint64_t rest = bits; rest; rest &= rest - 1) kept[__builtin_ctzll(rest)] = logits[begin + static_cast<size_t>(__builtin_ctzll(rest))];
+      std::fill(logits.begin() + static_cast<std::ptrdiff_t>(begin), logits.begin() + static_cast<std::ptrdiff_t>(end), kBanned);
+      for (uint64_t rest = bits; rest; rest &= rest - 1) logits[begin + static_cast<size_t>(__builtin_ctzll(rest))] = kept[__builtin_ctzll(rest)];
+      continue;
     }
+    // Inside strings most words miss only a few tokens: visit just those.
+    for (uint64_t banned = ~bits & in_row; banned; banned &= banned - 1) logits[begin + static_cast<size_t>(__builtin_ctzll(banned))] = kBanned;
   }
   if (complete_ && eos_id_ >= 0 && static_cast<size_t>(eos_id_) < size) logits[static_cast<size_t>(eos_id_)] = eos_logit;
 }

@@ -158,18 +158,27 @@ bool TokenMasker::string_allowed(const JsonMatcher& matcher, TokenBitset& out) {
   }
   JsonMatcher closed(matcher);
   if (!closed.close_string()) return true;
-  // Whether the text after the quote fits is the same for every token with that text.
-  suffix_fits_.assign(classes.suffixes.size(), -1);
-  JsonMatcher probe(closed);
+  // Whether the text after the quote fits is the same for every token with that text, and the
+  // same at every step of one string (the state after it does not change): remembered per
+  // state after the string and lexer state.
+  std::string key = closed.state_key();
+  key.push_back(static_cast<char>(open.lexer));
+  key.push_back(open.key ? 'k' : 'v');
+  auto found = suffix_fits_.find(key);
+  if (found == suffix_fits_.end()) {
+    if (suffix_fits_.size() >= 1024) suffix_fits_.clear();
+    std::vector<bool> fits(classes.suffixes.size());
+    JsonMatcher probe(closed);
+    for (size_t i = 0; i < classes.suffixes.size(); ++i) {
+      probe = closed;
+      fits[i] = probe.advance(classes.suffixes[i]);
+    }
+    found = suffix_fits_.emplace(std::move(key), std::move(fits)).first;
+  }
+  const std::vector<bool>& fits = found->second;
   for (const auto& token : classes.closing) {
     const uint64_t length = static_cast<uint64_t>(open.used) + token.code_points;
-    if (length < open.min_used || length > open.max_used) continue;
-    int8_t& fits = suffix_fits_[token.suffix];
-    if (fits < 0) {
-      probe = closed;
-      fits = probe.advance(classes.suffixes[token.suffix]) ? 1 : 0;
-    }
-    if (fits) set_bit(out, token.id);
+    if (length >= open.min_used && length <= open.max_used && fits[token.suffix]) set_bit(out, token.id);
   }
   return true;
 }

@@ -93,7 +93,8 @@ class TokenMasker {
   std::shared_ptr<const TokenTrie> trie_;
   std::unordered_map<std::string, TokenBitset> cache_;
   TokenBitset scratch_;
-  std::vector<int8_t> suffix_fits_;  // per suffix of a closing token: unknown (-1), no, yes
+  // Per state after a closed string: whether each closing suffix (StringClasses) may follow.
+  std::unordered_map<std::string, std::vector<bool>> suffix_fits_;
 };
 
 }  // namespace lightseek
