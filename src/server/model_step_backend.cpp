@@ -21,6 +21,7 @@ class ModelSequence : public StepSequence {
   std::vector<int32_t> generated;  // what the penalties count, as OpenAI defines them
   std::vector<float> logits;
   std::vector<int64_t> checkpoints;  // prompt lengths after which the state is saved, ascending
+  std::optional<OutputConstraint> constraint;
 
   // A prompt chunk ends at the next checkpoint, so the state there can be saved.
   int64_t next_chunk(int64_t most) const {
@@ -57,19 +58,28 @@ StepLogprob token_logprobs(std::span<const float> row, int32_t chosen, int top) 
   return out;
 }
 
-ModelStepBackend::ModelStepBackend(Transformer& model, const Tokenizer& tokenizer, int64_t prefill_chunk,
-                                   PrefixCache* cache)
+ModelStepBackend::ModelStepBackend(Transformer& model, const Tokenizer& tokenizer, int32_t eos_id,
+                                   int64_t prefill_chunk, PrefixCache* cache)
     : model_(model),
       prefill_chunk_(std::max<int64_t>(1, prefill_chunk)),
       cache_(cache),
-      assistant_id_(tokenizer.token_id("<｜Assistant｜>")) {
+      assistant_id_(tokenizer.token_id("<｜Assistant｜>")),
+      tokenizer_(tokenizer),
+      eos_id_(eos_id),
+      end_of_thinking_id_(tokenizer.token_id("</think>")) {
   for (int32_t id = 0; id < static_cast<int32_t>(model.config().vocab_size); ++id) {
     if (!tokenizer.has_token(id)) unusable_ids_.push_back(id);
   }
 }
 
-std::unique_ptr<StepSequence> ModelStepBackend::start(std::span<const int32_t> prompt, const SamplingParams& sampling) {
+std::unique_ptr<StepSequence> ModelStepBackend::start(std::span<const int32_t> prompt, const SamplingParams& sampling,
+                                                      const SequenceRules& rules) {
   auto sequence = std::make_unique<ModelSequence>(model_, prompt, sampling);
+  if (rules.output_grammar) {
+    if (!vocabulary_) vocabulary_ = TokenTrie::build(tokenizer_);
+    sequence->constraint.emplace(rules.output_grammar, vocabulary_, eos_id_,
+                                 rules.starts_in_reasoning ? end_of_thinking_id_ : std::nullopt);
+  }
   if (!cache_) return sequence;
   for (size_t i = 0; i < prompt.size(); ++i) {
     if (assistant_id_ && prompt[i] == *assistant_id_) sequence->checkpoints.push_back(static_cast<int64_t>(i + 1));
@@ -143,11 +153,20 @@ void ModelStepBackend::step(std::span<StepSequence* const> sequences) {
     }
     std::span<float> row(sequence.logits.data() + sequence.logits.size() - vocab, vocab);
     for (int32_t id : unusable_ids_) row[id] = -std::numeric_limits<float>::infinity();
+    // OpenAI reports the model's own distribution, not the sampling transforms, so logprobs
+    // come from the row at temperature 1 (no penalties, top-k or top-p, no structured-output
+    // mask), with only the ids the tokenizer cannot produce masked out.
+    std::vector<float> unconstrained;
+    if (sequence.constraint) {
+      if (sequence.logprobs_top >= 0) unconstrained.assign(row.begin(), row.end());
+      sequence.constraint->mask(row);
+    }
     const int32_t token = sequence.sampler.sample(row, sequence.generated);
-    // OpenAI reports the model's own distribution, not the sampling transforms, so this is the
-    // row the sampler read at temperature 1 (no penalties, top-k or top-p), with only the ids
-    // the tokenizer cannot produce masked out.
-    if (sequence.logprobs_top >= 0) sequence.next_logprob = token_logprobs(row, token, sequence.logprobs_top);
+    if (sequence.constraint) sequence.constraint->accept(token);
+    if (sequence.logprobs_top >= 0) {
+      sequence.next_logprob = token_logprobs(unconstrained.empty() ? std::span<const float>(row) : std::span<const float>(unconstrained), token,
+                                             sequence.logprobs_top);
+    }
     sequence.generated.push_back(token);
     sequence.next_token = token;
   }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "model/transformer.h"
+#include "runtime/output_constraint.h"
 #include "server/step_backend.h"
 #include "text/tokenizer.h"
 
@@ -24,10 +25,11 @@ class ModelStepBackend : public StepBackend {
   // not stall the other sequences' decoding for its whole length.
   // `cache` (may be null, must outlive the backend): where states are saved after a prompt's
   // turn boundaries, at its end and at the end of the generation, and looked up at start().
-  ModelStepBackend(Transformer& model, const Tokenizer& tokenizer, int64_t prefill_chunk = 512,
+  ModelStepBackend(Transformer& model, const Tokenizer& tokenizer, int32_t eos_id, int64_t prefill_chunk = 512,
                    PrefixCache* cache = nullptr);
 
-  std::unique_ptr<StepSequence> start(std::span<const int32_t> prompt, const SamplingParams& sampling) override;
+  std::unique_ptr<StepSequence> start(std::span<const int32_t> prompt, const SamplingParams& sampling,
+                                      const SequenceRules& rules) override;
   void step(std::span<StepSequence* const> sequences) override;
   void finished(StepSequence& sequence) override;
   PrefixCacheStats cache_stats() const override;
@@ -39,6 +41,11 @@ class ModelStepBackend : public StepBackend {
   // Chat prompts share their history up to each "<｜Assistant｜>": later turns render earlier
   // replies differently (reasoning dropped), so the state is saved right after each one.
   std::optional<int32_t> assistant_id_;
+  const Tokenizer& tokenizer_;
+  int32_t eos_id_;
+  std::optional<int32_t> end_of_thinking_id_;
+  // The vocabulary as a byte trie for structured output, built at the first request using it.
+  std::shared_ptr<const TokenTrie> vocabulary_;
   // Ids the tokenizer has no token for (V4's embedding has more rows than it has ids).
   std::vector<int32_t> unusable_ids_;
 };

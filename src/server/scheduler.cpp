@@ -119,7 +119,10 @@ bool Scheduler::admit(std::vector<std::unique_ptr<Running>>& running) {
       for (int i = 0; i < request.n; ++i) {
         SamplingParams sampling = request.sampling;
         sampling.seed += static_cast<uint64_t>(i);
-        auto sequence = backend_.start(entry->job.prompt, sampling);
+        SequenceRules rules;
+        rules.output_grammar = request.output_grammar;
+        rules.starts_in_reasoning = request.parses_output() && request.output_mode() == ThinkingMode::Thinking;
+        auto sequence = backend_.start(entry->job.prompt, sampling, rules);
         if (request.logprobs.enabled) sequence->logprobs_top = std::clamp(request.logprobs.top, 0, 20);
         entry->choices.push_back(std::make_unique<Running::Choice>(Running::Choice{
             std::move(sequence),

@@ -55,7 +55,8 @@ ScriptedStepBackend::ScriptedStepBackend(std::vector<std::string> completions, c
   }
 }
 
-std::unique_ptr<StepSequence> ScriptedStepBackend::start(std::span<const int32_t> prompt, const SamplingParams&) {
+std::unique_ptr<StepSequence> ScriptedStepBackend::start(std::span<const int32_t> prompt, const SamplingParams&,
+                                                         const SequenceRules&) {
   std::lock_guard lock(mutex_);
   const std::vector<int32_t>& script = completions_[next_];
   next_ = (next_ + 1) % completions_.size();

@@ -27,7 +27,9 @@ class ScriptedStepBackend : public StepBackend {
   ScriptedStepBackend(std::vector<std::string> completions, const Tokenizer& tokenizer, int32_t eos_id,
                       std::chrono::milliseconds step_interval = {});
 
-  std::unique_ptr<StepSequence> start(std::span<const int32_t> prompt, const SamplingParams& sampling) override;
+  // Replays its texts whatever the rules say (no structured output).
+  std::unique_ptr<StepSequence> start(std::span<const int32_t> prompt, const SamplingParams& sampling,
+                                      const SequenceRules& rules) override;
   void step(std::span<StepSequence* const> sequences) override;
 
  private:

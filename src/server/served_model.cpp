@@ -12,7 +12,7 @@ std::unique_ptr<StepBackend> make_step_backend(LoadedTextModel& model, const Bac
     return std::make_unique<ScriptedStepBackend>(load_scripted_completions(choice.scripted_file), *model.tokenizer,
                                                  model.eos_id, choice.scripted_step_interval);
   }
-  return std::make_unique<ModelStepBackend>(*model.transformer, *model.tokenizer, choice.prefill_chunk,
+  return std::make_unique<ModelStepBackend>(*model.transformer, *model.tokenizer, model.eos_id, choice.prefill_chunk,
                                             choice.prefix_cache);
 }
 

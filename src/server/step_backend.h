@@ -13,6 +13,7 @@
 
 #include "runtime/prefix_cache.h"
 #include "runtime/sampler.h"
+#include "text/json_schema.h"
 
 namespace lightseek::server {
 
@@ -41,11 +42,20 @@ class StepSequence {
   bool reading_prompt() const { return prompt_done < prompt_size; }
 };
 
+// What a sequence's tokens must obey beyond the sampling parameters.
+struct SequenceRules {
+  // Structured output: the answer must be a document this grammar accepts; null: free text.
+  std::shared_ptr<const JsonSchemaGrammar> output_grammar;
+  // Thinking mode: the reply starts in its reasoning, which stays free until </think>.
+  bool starts_in_reasoning = false;
+};
+
 class StepBackend {
  public:
   virtual ~StepBackend() = default;
   // A sequence for one choice: its prompt and how to pick tokens (seeded per choice).
-  virtual std::unique_ptr<StepSequence> start(std::span<const int32_t> prompt, const SamplingParams& sampling) = 0;
+  virtual std::unique_ptr<StepSequence> start(std::span<const int32_t> prompt, const SamplingParams& sampling,
+                                              const SequenceRules& rules) = 0;
   // One step for all of them (each appears once). Throws lightseek::Error when the model
   // refuses the input; the scheduler then ends those sequences' requests with an error.
   virtual void step(std::span<StepSequence* const> sequences) = 0;

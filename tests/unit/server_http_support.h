@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <sstream>
@@ -17,7 +18,9 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/loaded_model.h"
+#include "runtime/prefix_cache.h"
 #include "server/http_server.h"
+#include "server/model_step_backend.h"
 #include "server/scripted_backend.h"
 #include "server/served_model.h"
 
@@ -92,6 +95,54 @@ class TestServer {
 
  private:
   std::unique_ptr<ScriptedStepBackend> backend_;
+  std::unique_ptr<HttpServer> server_;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+// `lightseek serve --numerics exact` on the built-in model (real sampling), with or without a
+// prefix cache (kept in `cache_directory` too when one is given).
+class ModelTestServer {
+ public:
+  explicit ModelTestServer(bool with_cache, std::filesystem::path cache_directory = {}) {
+    static const std::unique_ptr<LoadedTextModel> exact =
+        load_text_model("", "", NumericsOptions{Numerics::Exact, true});
+    const LoadedTextModel& model = *exact;
+    if (with_cache) {
+      PrefixCacheOptions options;
+      options.expected_layout = model.transformer->new_sequence();
+      options.disk_directory = std::move(cache_directory);
+      options.model_identity = "builtin-exact";
+      cache_ = std::make_unique<PrefixCache>(std::move(options));
+    }
+    backend_ = std::make_unique<ModelStepBackend>(*model.transformer, *model.tokenizer, model.eos_id, 512, cache_.get());
+    HttpServerOptions options;
+    options.port = 0;
+    options.log_requests = false;
+    options.shutdown_grace = std::chrono::milliseconds(0);
+    server_ = std::make_unique<HttpServer>(served_model(model, "", options.context_tokens), *backend_, options);
+    port_ = server_->bind();
+    thread_ = std::thread([this] { server_->serve(); });
+  }
+  ~ModelTestServer() {
+    server_->shutdown();
+    thread_.join();
+  }
+
+  // The answer's JSON body; a failed test expectation unless the status is `status`.
+  ordered_json post(const std::string& path, const ordered_json& body, int status = 200) {
+    httplib::Client client("127.0.0.1", port_);
+    client.set_read_timeout(120, 0);
+    auto response = client.Post(path.c_str(), body.dump(), "application/json");
+    if (!response) return {{"transport_error", true}};
+    EXPECT_EQ(response->status, status) << response->body;
+    return ordered_json::parse(response->body);
+  }
+  PrefixCacheStats cache_stats() const { return backend_->cache_stats(); }
+
+ private:
+  std::unique_ptr<PrefixCache> cache_;
+  std::unique_ptr<ModelStepBackend> backend_;
   std::unique_ptr<HttpServer> server_;
   int port_ = 0;
   std::thread thread_;

@@ -143,7 +143,7 @@ TEST(ServerLogprobs, StreamedDeltasCarryTheLogprobsOfTheirText) {
 
 TEST(ServerLogprobs, BuiltinModelLogprobsAreADistribution) {
   const auto& model = builtin_model();
-  ModelStepBackend backend(*model.transformer, *model.tokenizer);
+  ModelStepBackend backend(*model.transformer, *model.tokenizer, model.eos_id);
   HttpServerOptions options;
   options.port = 0;
   options.log_requests = false;

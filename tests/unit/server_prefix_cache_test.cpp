@@ -24,56 +24,8 @@ namespace {
 
 using nlohmann::ordered_json;
 using testing::kModelName;
+using testing::ModelTestServer;
 using testing::post_json;
-
-const LoadedTextModel& exact_builtin() {
-  static const std::unique_ptr<LoadedTextModel> model = load_text_model("", "", NumericsOptions{Numerics::Exact, true});
-  return *model;
-}
-
-// `lightseek serve --numerics exact` on the built-in model, with or without a prefix cache.
-class ModelServer {
- public:
-  explicit ModelServer(bool with_cache, std::filesystem::path cache_directory = {}) {
-    const LoadedTextModel& model = exact_builtin();
-    if (with_cache) {
-      PrefixCacheOptions options;
-      options.expected_layout = model.transformer->new_sequence();
-      options.disk_directory = std::move(cache_directory);
-      options.model_identity = "builtin-exact";
-      cache_ = std::make_unique<PrefixCache>(std::move(options));
-    }
-    backend_ = std::make_unique<ModelStepBackend>(*model.transformer, *model.tokenizer, 512, cache_.get());
-    HttpServerOptions options;
-    options.port = 0;
-    options.log_requests = false;
-    options.shutdown_grace = std::chrono::milliseconds(0);
-    server_ = std::make_unique<HttpServer>(served_model(model, "", options.context_tokens), *backend_, options);
-    port_ = server_->bind();
-    thread_ = std::thread([this] { server_->serve(); });
-  }
-  ~ModelServer() {
-    server_->shutdown();
-    thread_.join();
-  }
-
-  ordered_json post(const std::string& path, const ordered_json& body) {
-    httplib::Client client("127.0.0.1", port_);
-    client.set_read_timeout(120, 0);
-    auto response = post_json(client, path, body);
-    if (!response) return {{"transport_error", true}};
-    EXPECT_EQ(response->status, 200) << response->body;
-    return ordered_json::parse(response->body);
-  }
-  PrefixCacheStats cache_stats() const { return backend_->cache_stats(); }
-
- private:
-  std::unique_ptr<PrefixCache> cache_;
-  std::unique_ptr<ModelStepBackend> backend_;
-  std::unique_ptr<HttpServer> server_;
-  int port_ = 0;
-  std::thread thread_;
-};
 
 ordered_json greedy_chat(const ordered_json& messages, bool thinking) {
   return {{"model", kModelName},
@@ -91,7 +43,7 @@ struct Turn {
 };
 
 // A conversation of `turns` user messages; each reply is sent back as the assistant's message.
-std::vector<Turn> converse(ModelServer& server, int turns, bool thinking) {
+std::vector<Turn> converse(ModelTestServer& server, int turns, bool thinking) {
   ordered_json messages = ordered_json::array();
   messages.push_back({{"role", "system"}, {"content", "You are terse."}});
   std::vector<Turn> out;
@@ -118,12 +70,12 @@ TEST(ServerPrefixCache, MultiTurnChatsAreByteIdenticalWithTheCacheOnAndOff) {
     std::vector<Turn> cached, uncached;
     PrefixCacheStats stats;
     {
-      ModelServer server(true);
+      ModelTestServer server(true);
       cached = converse(server, 3, thinking);
       stats = server.cache_stats();
     }
     {
-      ModelServer server(false);
+      ModelTestServer server(false);
       uncached = converse(server, 3, thinking);
     }
     ASSERT_EQ(cached.size(), uncached.size());
@@ -149,7 +101,7 @@ TEST(ServerPrefixCache, MultiTurnChatsAreByteIdenticalWithTheCacheOnAndOff) {
 }
 
 TEST(ServerPrefixCache, ARepeatedPromptIsAnsweredFromTheCacheAndReportedByEveryApi) {
-  ModelServer server(true);
+  ModelTestServer server(true);
   const ordered_json messages = {{{"role", "user"}, {"content", "Tell me a story."}}};
   const ordered_json first = server.post("/v1/chat/completions", greedy_chat(messages, false));
   const ordered_json again = server.post("/v1/chat/completions", greedy_chat(messages, false));
@@ -176,10 +128,10 @@ TEST(ServerPrefixCache, ARestartedServerResumesAConversationFromItsCacheDirector
   const ordered_json messages = {{{"role", "user"}, {"content", "Remember this: 42."}}};
   ordered_json first;
   {
-    ModelServer server(true, directory);
+    ModelTestServer server(true, directory);
     first = server.post("/v1/chat/completions", greedy_chat(messages, false));
   }
-  ModelServer restarted(true, directory);
+  ModelTestServer restarted(true, directory);
   EXPECT_GT(restarted.cache_stats().disk_entries, 0u);
   const ordered_json again = restarted.post("/v1/chat/completions", greedy_chat(messages, false));
   EXPECT_EQ(first["choices"][0]["message"], again["choices"][0]["message"]);
