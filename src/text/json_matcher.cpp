@@ -132,6 +132,82 @@ using Lex = StringByte;
 
 bool is_whitespace(uint8_t byte) { return byte == ' ' || byte == '\n'; }
 
+int hex_value(uint8_t byte) {
+  return byte <= '9' ? byte - '0' : (byte | 0x20) - 'a' + 10;
+}
+
+// Follows the code point a string's bytes spell (for patterns) in frame.current: true with the
+// code point when `byte` (read from lexer state `before`, the lexer already advanced) ends one.
+bool decoded_code_point(Frame& frame, uint8_t before, uint8_t byte, uint32_t& code_point) {
+  switch (before) {
+    case kNormal:
+      if (byte == '\\') {
+        frame.current = 0;
+        return false;
+      }
+      if (byte < 0x80) {
+        code_point = byte;
+        return true;
+      }
+      frame.current = byte & (byte >= 0xf0 ? 0x07 : byte >= 0xe0 ? 0x0f : 0x1f);
+      return false;
+    case kEscape:
+      if (byte == 'u') {
+        frame.current = 0;
+        return false;
+      }
+      code_point = byte == 'b' ? '\b' : byte == 'f' ? '\f' : byte == 'n' ? '\n' : byte == 'r' ? '\r' : byte == 't' ? '\t' : byte;
+      return true;
+    case kHex4:
+    case kHex3:
+    case kHex3Low:
+    case kHex2:
+    case kHex1:
+      frame.current = frame.current * 16 + static_cast<uint32_t>(hex_value(byte));
+      break;
+    default:  // a UTF-8 continuation byte
+      frame.current = (frame.current << 6) | (byte & 0x3f);
+      break;
+  }
+  if (frame.lexer != kNormal) return false;
+  code_point = frame.current;
+  return true;
+}
+
+// The code points a character being written may still become (frame.current holds what its
+// bytes so far give; the lexer state says how much is missing).
+void partial_code_points(const Frame& frame, uint32_t& low, uint32_t& high) {
+  int missing_bits = 0;
+  switch (frame.lexer) {
+    case kEscape: case kHex4: low = 0; high = 0xffff; return;
+    case kHex3: case kHex3Low: missing_bits = 12; break;
+    case kHex2: missing_bits = 8; break;
+    case kHex1: missing_bits = 4; break;
+    case kUtf8Need1: missing_bits = 6; break;
+    case kUtf8Need2: case kUtf8E0: case kUtf8ED: missing_bits = 12; break;
+    default: missing_bits = 18; break;  // four-byte sequences
+  }
+  low = frame.current << missing_bits;
+  high = ((frame.current + 1) << missing_bits) - 1;
+  // The lead bytes whose next byte the lexer narrows: no overlong forms, no surrogates, nothing
+  // past U+10FFFF.
+  switch (frame.lexer) {
+    case kUtf8E0: low = 0x800; break;
+    case kUtf8F0: low = 0x10000; break;
+    case kUtf8ED: case kHex3Low: high = std::min<uint32_t>(high, 0xd7ff); break;
+    case kUtf8F4: high = 0x10ffff; break;
+    default: break;
+  }
+}
+
+// Whether the pattern can still end within minLength..maxLength after `count` code points.
+bool pattern_fits_length(const Node& node, uint64_t state, uint32_t count) {
+  const JsonStringPattern& pattern = *node.pattern;
+  const uint64_t fewest = static_cast<uint64_t>(count) + pattern.fewest_more(state);
+  const uint64_t most = static_cast<uint64_t>(count) + pattern.most_more(state);
+  return fewest <= node.max_length && most >= node.min_length;
+}
+
 bool has_bounds(const Node& node) { return node.minimum || node.maximum; }
 
 // Whether some value in the interval from `low` to `high` (each end open or closed) meets the
@@ -396,18 +472,35 @@ JsonMatcher::Outcome JsonMatcher::step(Frame& frame, uint8_t byte, uint32_t& chi
           return Outcome::Reject;
       }
 
-    case kString:
-      switch (lex_string_byte(frame.lexer, byte, /*key=*/false)) {
-        case Lex::Reject: return Outcome::Reject;
-        case Lex::Inside: return Outcome::Consumed;
-        case Lex::CharStart:
-          if (frame.count >= node.max_length) return Outcome::Reject;
-          ++frame.count;
-          return Outcome::Consumed;
-        case Lex::Close:
-          return frame.count >= node.min_length ? Outcome::Completed : Outcome::Reject;
+    case kString: {
+      const uint8_t before = frame.lexer;
+      const Lex read = lex_string_byte(frame.lexer, byte, /*key=*/false);
+      if (read == Lex::Reject) return Outcome::Reject;
+      if (read == Lex::Close) {
+        if (frame.count < node.min_length || (node.pattern && !node.pattern->accepting(frame.bits))) return Outcome::Reject;
+        return Outcome::Completed;
       }
-      return Outcome::Reject;
+      if (read == Lex::CharStart) {
+        if (frame.count >= node.max_length) return Outcome::Reject;
+        ++frame.count;
+      }
+      if (node.pattern) {
+        uint32_t code_point = 0;
+        if (!decoded_code_point(frame, before, byte, code_point)) {
+          // A character begun: some character it may still become must fit, or the string
+          // could be left where no byte continues it.
+          uint32_t low = 0, high = 0;
+          partial_code_points(frame, low, high);
+          const uint64_t reachable = node.pattern->step_range(frame.bits, low, high);
+          if (!reachable || !pattern_fits_length(node, reachable, frame.count)) return Outcome::Reject;
+          return Outcome::Consumed;
+        }
+        const uint64_t next = node.pattern->step(frame.bits, code_point);
+        if (!next || !pattern_fits_length(node, next, frame.count)) return Outcome::Reject;
+        frame.bits = next;
+      }
+      return Outcome::Consumed;
+    }
 
     case kNumber: {
       const bool digit = byte >= '0' && byte <= '9';
@@ -544,6 +637,8 @@ void JsonMatcher::start_value(uint32_t node_id, uint8_t byte, int unions) {
     case Node::Kind::String:
       if (byte != '"') return;
       frame.kind = kString;
+      if (node.pattern) frame.bits = JsonStringPattern::kStart;
+      if (node.pattern && !pattern_fits_length(node, frame.bits, 0)) return;
       break;
     case Node::Kind::Number:
       frame.kind = kNumber;
@@ -655,7 +750,7 @@ bool JsonMatcher::open_string(OpenString& out) const {
   if (ends_.size() != 1) return false;
   const Frame& top = frames_.back();
   const Node& node = grammar_->node(top.node);
-  if (top.kind == kString) {
+  if (top.kind == kString && !node.pattern) {
     out = OpenString{top.lexer, false, top.count, node.min_length, node.max_length};
     return true;
   }

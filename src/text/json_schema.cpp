@@ -19,7 +19,7 @@ const std::set<std::string> kAnnotations = {"title",    "description", "examples
                                             "$comment", "deprecated",  "readOnly", "writeOnly", "$defs",   "definitions"};
 const std::set<std::string> kObjectKeywords = {"properties", "required", "additionalProperties"};
 const std::set<std::string> kArrayKeywords = {"items", "minItems", "maxItems"};
-const std::set<std::string> kStringKeywords = {"minLength", "maxLength"};
+const std::set<std::string> kStringKeywords = {"minLength", "maxLength", "pattern"};
 const std::set<std::string> kNumberKeywords = {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"};
 const std::set<std::string> kGeneralKeywords = {"type", "enum", "const", "anyOf", "oneOf", "allOf", "$ref", "nullable"};
 
@@ -277,6 +277,19 @@ class Compiler {
     node.min_length = count(schema, "minLength", path, 0);
     node.max_length = count(schema, "maxLength", path, Node::kUnbounded);
     if (node.min_length > node.max_length) fail(member_path(path, "minLength"), ": is greater than maxLength");
+    if (schema.contains("pattern")) {
+      const std::string pattern_path = member_path(path, "pattern");
+      if (!schema["pattern"].is_string()) fail(pattern_path, ": must be a string");
+      try {
+        node.pattern = std::make_shared<const JsonStringPattern>(JsonStringPattern::compile(schema["pattern"].get<std::string>()));
+      } catch (const Error& error) {
+        fail(pattern_path, ": ", error.what());
+      }
+      const auto start = JsonStringPattern::kStart;
+      if (node.pattern->fewest_more(start) > node.max_length || node.pattern->most_more(start) < node.min_length) {
+        fail(pattern_path, ": no string within minLength and maxLength matches it");
+      }
+    }
     return grammar_.add(std::move(node));
   }
 

@@ -128,6 +128,56 @@ TEST(JsonSchema, StringsCountCodePointsAndStayValidUtf8) {
   EXPECT_FALSE(prefix(free_text, R"("\x)"));
 }
 
+TEST(JsonSchema, PatternsMatchCodePointsAsJavaScriptDoes) {
+  const char* code = R"({"type": "string", "pattern": "^[A-Z]{2}-\\d{3}$"})";
+  EXPECT_TRUE(accepts(code, R"("AB-123")"));
+  EXPECT_FALSE(prefix(code, R"("Ab)"));
+  EXPECT_FALSE(prefix(code, R"("AB-1234)"));
+  EXPECT_FALSE(accepts(code, R"("AB-12")"));
+  EXPECT_FALSE(prefix(code, R"("AB-12")"));
+  // Unanchored: the match may be anywhere.
+  const char* contains = R"({"type": "string", "pattern": "cat|dog"})";
+  EXPECT_TRUE(accepts(contains, R"("a dog here")"));
+  EXPECT_TRUE(accepts(contains, R"("cat")"));
+  EXPECT_FALSE(accepts(contains, R"("a cow")"));
+  EXPECT_TRUE(prefix(contains, R"("a cow)"));
+  // Escapes and multi-byte characters are matched as the code points they stand for.
+  const char* accented = R"({"type": "string", "pattern": "^(?:caf\u00e9|[^a-z]+)$"})";
+  EXPECT_TRUE(accepts(accented, "\"caf\xc3\xa9\""));
+  EXPECT_TRUE(accepts(accented, R"("caf\u00e9")"));
+  EXPECT_TRUE(accepts(accented, R"("\n\t12")"));
+  EXPECT_FALSE(prefix(accented, R"("cafe)"));
+  EXPECT_TRUE(accepts(R"({"type": "string", "pattern": "^a.c$"})", "\"a\xe2\x82\xac" "c\""));
+  EXPECT_FALSE(prefix(R"({"type": "string", "pattern": "^a.c$"})", R"("a\n)"));
+  EXPECT_TRUE(accepts(R"({"type": "string", "pattern": "^x?(ab){1,2}y*$"})", R"("abab")"));
+  EXPECT_TRUE(accepts(R"({"type": "string", "pattern": "^x?(ab){1,2}y*$"})", R"("xabyy")"));
+  EXPECT_FALSE(prefix(R"({"type": "string", "pattern": "^x?(ab){1,2}y*$"})", R"("ababa)"));
+  // Never into a dead end: once the only way on is out of the pattern, nothing fits.
+  EXPECT_FALSE(prefix(R"({"type": "string", "pattern": "^a[b-d]+$"})", R"("ae)"));
+  EXPECT_THAT(compile_error(R"({"type": "string", "pattern": "^a$b"})"), HasSubstr("schema.pattern:"));
+  // A character still being written must be able to fit: no UTF-8 lead byte or escape that
+  // could only become a character the pattern refuses.
+  const char* e_acute = R"({"type": "string", "pattern": "^\u00e9$"})";
+  EXPECT_TRUE(prefix(e_acute, "\"\xc3"));
+  EXPECT_FALSE(prefix(e_acute, "\"\xe5"));
+  EXPECT_TRUE(prefix(e_acute, R"("\u00)"));
+  EXPECT_FALSE(prefix(e_acute, R"("\u01)"));
+  EXPECT_FALSE(prefix(R"({"type": "string", "pattern": "^[A-Z]{2}-\\d+$"})", "\"AB\xe5"));
+  EXPECT_FALSE(prefix(R"({"type": "string", "pattern": "^ap$"})", "\"a\xf0"));  // 4 bytes: U+10000 and up
+  EXPECT_FALSE(prefix(R"({"type": "string", "pattern": "^a[\u0100-\u07ff]?p$"})", "\"a\xe0"));
+  EXPECT_TRUE(prefix(R"({"type": "string", "pattern": "^[^a]$"})", "\"\xe5\x80"));
+  // With length bounds the pattern is followed only where it can still end within them.
+  const char* short_one = R"({"type": "string", "pattern": "^a+b$", "maxLength": 3})";
+  EXPECT_TRUE(prefix(short_one, R"("aa)"));
+  EXPECT_FALSE(prefix(short_one, R"("aaa)"));
+  EXPECT_TRUE(accepts(short_one, R"("aab")"));
+  const char* long_one = R"({"type": "string", "pattern": "^(a|bbbb)$", "minLength": 3})";
+  EXPECT_FALSE(prefix(long_one, R"("a)"));
+  EXPECT_TRUE(accepts(long_one, R"("bbbb")"));
+  EXPECT_THAT(compile_error(R"({"type": "string", "pattern": "^a{5}$", "maxLength": 3})"),
+              HasSubstr("schema.pattern: no string within minLength and maxLength matches it"));
+}
+
 TEST(JsonSchema, EnumAndConstAreExactValues) {
   const char* colours = R"({"type": "string", "enum": ["red", "green", "greenish"]})";
   EXPECT_TRUE(accepts(colours, R"("red")"));
@@ -265,7 +315,15 @@ TEST(JsonSchema, EveryUnenforcedKeywordIsRefusedByNameAndPath) {
   const Case cases[] = {
       {R"({"type": "object", "properties": {"x": {"type": "string", "format": "date"}}})",
        "response_format.json_schema.schema.properties.x: 'format' is not supported"},
-      {R"({"type": "string", "pattern": "^a+$"})", "schema: 'pattern' is not supported"},
+      {R"({"type": "string", "pattern": "(?=a)b"})", "schema.pattern: lookaround and named groups '(?' are not supported"},
+      {R"({"type": "string", "pattern": "(a)\\1"})", "schema.pattern: '\\1' is not supported"},
+      {R"({"type": "string", "pattern": "\\bword"})", "'\\b' (word boundary) is not supported"},
+      {R"({"type": "string", "pattern": "\\p{L}"})", "'\\p' is not supported"},
+      {R"({"type": "string", "pattern": "a^b"})", "'^' and '$' are supported only at the ends"},
+      {R"({"type": "string", "pattern": "(ab"})", "unbalanced '('"},
+      {R"({"type": "string", "pattern": "[z-a]"})", "a range in [...] goes backwards"},
+      {R"({"type": "string", "pattern": "^[a-z]{100}$"})", "the pattern is too large"},
+      {R"({"type": "string", "pattern": 3})", "schema.pattern: must be a string"},
       {R"({"not": {"type": "string"}})", "'not' is not supported"},
       {R"({"if": {"type": "string"}, "then": {}})", "'if' is not supported"},
       {R"({"type": "object", "patternProperties": {"^a": {}}})", "'patternProperties' is not supported"},

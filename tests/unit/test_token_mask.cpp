@@ -86,6 +86,9 @@ const Sample kSamples[] = {
     {R"({"anyOf": [{"type": "number", "minimum": -1, "maximum": 1}, {"type": "string", "minLength": 3}]})",
      R"("abc\ndef")"},
     {R"({"type": "array", "items": {"type": "number"}})", "[-0.25, 17, 3E+2]"},
+    {R"({"type": "object", "properties": {"id": {"type": "string", "pattern": "^[a-f0-9]{2,6}(-x)?$"},
+        "note": {"type": "string", "pattern": "é|\\d"}}, "additionalProperties": false})",
+     R"({"id":"c0ffee-x","note":"caf\u00e9"})"},
 };
 
 TEST(TokenMask, EqualsTryingEveryTokenInManyStates) {
