@@ -21,25 +21,6 @@ void refuse_images(ObjectReader& reader) {
   }
 }
 
-std::vector<ToolCall> tool_calls(const ordered_json& calls, const std::string& path) {
-  std::vector<ToolCall> parsed;
-  for (std::size_t i = 0; i < calls.size(); ++i) {
-    ObjectReader call(calls[i], element_path(path, i));
-    ToolCall tool_call;
-    tool_call.id = call.string("id").value_or("");
-    ObjectReader function(call.require("function"), call.path_of("function"));
-    tool_call.name = function.required_string("name");
-    if (tool_call.name.empty()) reject(function.path_of("name"), "must not be empty");
-    tool_call.arguments = tool_call_arguments(function.require("arguments"), function.path_of("arguments"));
-    function.ignore({"index", "description"});
-    function.reject_unknown();
-    call.ignore({"type"});
-    call.reject_unknown();
-    parsed.push_back(std::move(tool_call));
-  }
-  return parsed;
-}
-
 ChatMessage parse_message(const ordered_json& json, const std::string& path) {
   ObjectReader reader(json, path);
   ChatMessage message;
@@ -53,7 +34,7 @@ ChatMessage parse_message(const ordered_json& json, const std::string& path) {
   if (role == "assistant") {
     message.reasoning_content = reader.string("thinking").value_or("");
     if (const ordered_json* calls = reader.array("tool_calls")) {
-      message.tool_calls = tool_calls(*calls, reader.path_of("tool_calls"));
+      message.tool_calls = read_tool_calls(*calls, reader.path_of("tool_calls"), {false, {"type"}, {"index", "description"}});
     }
   }
   if (role == "tool") {

@@ -58,27 +58,6 @@ ordered_json text_or_blocks(const ordered_json* content, const std::string& path
   return text_parts(*content, path);
 }
 
-std::vector<ToolCall> assistant_tool_calls(const ordered_json& calls, const std::string& path) {
-  std::vector<ToolCall> parsed;
-  for (std::size_t i = 0; i < calls.size(); ++i) {
-    ObjectReader call(calls[i], element_path(path, i));
-    ToolCall tool_call;
-    tool_call.id = call.string("id").value_or("");
-    if (const auto type = call.string("type"); type && *type != "function") {
-      reject(call.path_of("type"), "must be \"function\"");
-    }
-    ObjectReader function(call.require("function"), call.path_of("function"));
-    tool_call.name = function.required_string("name");
-    if (tool_call.name.empty()) reject(function.path_of("name"), "must not be empty");
-    tool_call.arguments = tool_call_arguments(function.require("arguments"), function.path_of("arguments"));
-    function.reject_unknown();
-    call.ignore({"index"});  // clients that accumulate stream deltas echo it back
-    call.reject_unknown();
-    parsed.push_back(std::move(tool_call));
-  }
-  return parsed;
-}
-
 ChatMessage parse_message(const ordered_json& json, const std::string& path) {
   ObjectReader reader(json, path);
   ChatMessage message;
@@ -99,7 +78,8 @@ ChatMessage parse_message(const ordered_json& json, const std::string& path) {
     message.content = joined_text(content, content_path, "");
     message.reasoning_content = reader.string("reasoning_content").value_or("");
     if (const ordered_json* calls = reader.array("tool_calls")) {
-      message.tool_calls = assistant_tool_calls(*calls, reader.path_of("tool_calls"));
+      // Clients that accumulate stream deltas echo each call's "index" back.
+      message.tool_calls = read_tool_calls(*calls, reader.path_of("tool_calls"), {true, {"index"}, {}});
     }
     reader.boolean("prefix");  // DeepSeek's prefix completion: a final assistant message is always continued
     reader.ignore({"refusal"});

@@ -83,6 +83,30 @@ std::shared_ptr<const JsonSchemaGrammar> output_grammar(const ordered_json& resp
   }
 }
 
+std::vector<ToolCall> read_tool_calls(const ordered_json& calls, const std::string& path, const ToolCallListShape& shape) {
+  std::vector<ToolCall> parsed;
+  for (std::size_t i = 0; i < calls.size(); ++i) {
+    ObjectReader call(calls[i], element_path(path, i));
+    ToolCall tool_call;
+    tool_call.id = call.string("id").value_or("");
+    if (shape.type_must_be_function) {
+      if (const auto type = call.string("type"); type && *type != "function") {
+        reject(call.path_of("type"), "must be \"function\"");
+      }
+    }
+    ObjectReader function(call.require("function"), call.path_of("function"));
+    tool_call.name = function.required_string("name");
+    if (tool_call.name.empty()) reject(function.path_of("name"), "must not be empty");
+    tool_call.arguments = tool_call_arguments(function.require("arguments"), function.path_of("arguments"));
+    function.ignore(shape.ignored_function_keys);
+    function.reject_unknown();
+    call.ignore(shape.ignored_call_keys);
+    call.reject_unknown();
+    parsed.push_back(std::move(tool_call));
+  }
+  return parsed;
+}
+
 ordered_json tool_call_arguments(const ordered_json& value, const std::string& path) {
   if (value.is_object()) return value;
   if (!value.is_string()) reject(path, str_cat("must be a JSON object or a string holding one, got ", json_kind(value)));

@@ -4,8 +4,10 @@
 
 #include <cstddef>
 #include <exception>
+#include <initializer_list>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -42,6 +44,15 @@ std::shared_ptr<const JsonSchemaGrammar> output_grammar(const ordered_json& resp
 // Tool call arguments as a JSON object: an object as is, or a string holding one (OpenAI sends
 // the arguments as JSON text).
 ordered_json tool_call_arguments(const ordered_json& value, const std::string& path);
+
+// How an API writes the tool calls of an assistant message ([{id, type, function: {name,
+// arguments}}] in both OpenAI and Ollama): the keys each level may carry beyond those, ignored.
+struct ToolCallListShape {
+  bool type_must_be_function = false;  // OpenAI: "type", when present, is "function"
+  std::initializer_list<std::string_view> ignored_call_keys;
+  std::initializer_list<std::string_view> ignored_function_keys;
+};
+std::vector<ToolCall> read_tool_calls(const ordered_json& calls, const std::string& path, const ToolCallListShape& shape);
 
 // The tool a Named tool_choice names must be among the tools; Required needs some tool.
 void check_tool_choice(const ToolChoice& choice, const ordered_json& tools, const std::string& path);

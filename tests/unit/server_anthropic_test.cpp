@@ -13,6 +13,7 @@ using testing::fails_with;
 using testing::fixed_meta;
 using testing::has_id_shape;
 using testing::json;
+using testing::weather_call;
 using nlohmann::ordered_json;
 
 ordered_json messages_body(std::string_view extra_fields = "") {
@@ -158,14 +159,6 @@ TEST(ServerAnthropicCountTokens, ParsesThePromptOnly) {
   EXPECT_EQ(render_prompt(*parsed), "<｜begin▁of▁sentence｜>S<｜User｜>Hi<｜Assistant｜></think>");
   EXPECT_TRUE(fails_with(anthropic::parse_count_tokens_request(messages_body()), 400, "max_tokens"));
   EXPECT_EQ(anthropic::count_tokens_body(42).dump(), R"({"input_tokens":42})");
-}
-
-ToolCall weather_call(std::string id) {
-  ToolCall call;
-  call.id = std::move(id);
-  call.name = "get_weather";
-  call.arguments = json(R"({"city": "Paris"})");
-  return call;
 }
 
 Usage sample_usage() {

@@ -12,6 +12,7 @@ namespace {
 using testing::fails_with;
 using testing::fixed_meta;
 using testing::json;
+using testing::weather_call;
 using nlohmann::ordered_json;
 
 TEST(ServerOllamaChat, EveryFieldReachesTheRequest) {
@@ -136,13 +137,6 @@ TEST(ServerOllama, InvalidRequestsNameTheField) {
   EXPECT_EQ(*ollama::parse_show_request(json(R"({"model": "a"})")), "a");
   EXPECT_EQ(*ollama::parse_show_request(json(R"({"name": "b", "verbose": true})")), "b");
   EXPECT_TRUE(fails_with(ollama::parse_show_request(json(R"({})")), 400, "model"));
-}
-
-ToolCall weather_call() {
-  ToolCall call;
-  call.name = "get_weather";
-  call.arguments = json(R"({"city": "Paris"})");
-  return call;
 }
 
 Usage timed_usage() {

@@ -13,6 +13,7 @@ using testing::fails_with;
 using testing::fixed_meta;
 using testing::has_id_shape;
 using testing::json;
+using testing::weather_call;
 using nlohmann::ordered_json;
 
 constexpr const char* kToolsJson = R"([{"type": "function", "function": {"name": "get_weather",
@@ -252,14 +253,6 @@ GenerationRequest chat_request(std::string_view extra = "") {
   auto parsed = openai::parse_chat_request(chat_body(extra));
   EXPECT_TRUE(parsed.ok()) << parsed.error().message;
   return *parsed;
-}
-
-ToolCall weather_call(std::string id) {
-  ToolCall call;
-  call.id = std::move(id);
-  call.name = "get_weather";
-  call.arguments = json(R"({"city": "Paris"})");
-  return call;
 }
 
 Usage sample_usage() {

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -36,6 +37,15 @@ template <typename T>
   }
   if (error.message.empty()) return ::testing::AssertionFailure() << "empty message";
   return ::testing::AssertionSuccess();
+}
+
+// The tool call the protocol tests send and expect: get_weather for Paris.
+inline ToolCall weather_call(std::string id = "") {
+  ToolCall call;
+  call.id = std::move(id);
+  call.name = "get_weather";
+  call.arguments = json(R"({"city": "Paris"})");
+  return call;
 }
 
 // True when `id` is `prefix` followed by exactly `length` ASCII letters or digits. (std::regex would
