@@ -2,7 +2,7 @@
 // sharing a prefix with one resumes from it instead of being processed again. A state cannot be
 // rewound (the compressors' pending windows and the CSA overlap fold tokens in for good), so
 // only the exact token counts that were saved can be resumed; the server saves at the points a
-// later prompt is likely to share (turn boundaries, the prompt's end, the generation's end).
+// later prompt is likely to share (runtime/prefix_checkpoints.h) and at the generation's end.
 //
 // Entries are whole copies: memory is bounded by a byte budget with least-recently-used
 // eviction. With a directory, every entry is also written to disk and the directory is read

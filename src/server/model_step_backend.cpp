@@ -63,7 +63,7 @@ ModelStepBackend::ModelStepBackend(Transformer& model, const Tokenizer& tokenize
     : model_(model),
       prefill_chunk_(std::max<int64_t>(1, prefill_chunk)),
       cache_(cache),
-      assistant_id_(tokenizer.token_id("<｜Assistant｜>")),
+      checkpoint_markers_{tokenizer.token_id("<｜Assistant｜>"), tokenizer.token_id("<｜User｜>")},
       tokenizer_(tokenizer),
       eos_id_(eos_id),
       end_of_thinking_id_(tokenizer.token_id("</think>")) {
@@ -81,12 +81,7 @@ std::unique_ptr<StepSequence> ModelStepBackend::start(std::span<const int32_t> p
                                  rules.starts_in_reasoning ? end_of_thinking_id_ : std::nullopt);
   }
   if (!cache_) return sequence;
-  for (size_t i = 0; i < prompt.size(); ++i) {
-    if (assistant_id_ && prompt[i] == *assistant_id_) sequence->checkpoints.push_back(static_cast<int64_t>(i + 1));
-  }
-  if (sequence->checkpoints.empty() || sequence->checkpoints.back() != sequence->prompt_size) {
-    sequence->checkpoints.push_back(sequence->prompt_size);
-  }
+  sequence->checkpoints = prefix_checkpoints(prompt, checkpoint_markers_);
   if (std::optional<CachedPrefix> hit = cache_->lookup(prompt, sequence->prompt_size)) {
     sequence->state = std::move(hit->state);
     sequence->prompt_done = hit->length;

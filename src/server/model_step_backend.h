@@ -10,6 +10,7 @@
 
 #include "model/transformer.h"
 #include "runtime/output_constraint.h"
+#include "runtime/prefix_checkpoints.h"
 #include "server/step_backend.h"
 #include "text/tokenizer.h"
 
@@ -38,9 +39,8 @@ class ModelStepBackend : public StepBackend {
   Transformer& model_;
   int64_t prefill_chunk_;
   PrefixCache* cache_;
-  // Chat prompts share their history up to each "<｜Assistant｜>": later turns render earlier
-  // replies differently (reasoning dropped), so the state is saved right after each one.
-  std::optional<int32_t> assistant_id_;
+  // Where prompts are saved for the prefix cache (runtime/prefix_checkpoints.h).
+  CheckpointMarkers checkpoint_markers_;
   const Tokenizer& tokenizer_;
   int32_t eos_id_;
   std::optional<int32_t> end_of_thinking_id_;

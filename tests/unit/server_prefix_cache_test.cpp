@@ -14,6 +14,7 @@
 
 #include "runtime/loaded_model.h"
 #include "runtime/prefix_cache.h"
+#include "runtime/prefix_checkpoints.h"
 #include "server/http_server.h"
 #include "server/model_step_backend.h"
 #include "server/served_model.h"
@@ -118,6 +119,41 @@ TEST(ServerPrefixCache, ARepeatedPromptIsAnsweredFromTheCacheAndReportedByEveryA
       "/api/chat", {{"model", kModelName}, {"messages", messages}, {"stream", false}, {"options", {{"temperature", 0}, {"num_predict", 12}}}});
   // Ollama reports the prompt tokens it evaluated: those the cache did not hold.
   EXPECT_LT(ollama["prompt_eval_count"].get<int64_t>(), again["usage"]["prompt_tokens"].get<int64_t>());
+}
+
+TEST(ServerPrefixCache, ConversationsWithTheSameSystemPromptReuseItAndAnswerAsWithoutTheCache) {
+  const std::string system =
+      "You are the support assistant of a small bakery. Answer in one short sentence, in English, "
+      "politely, and never invent prices, opening hours or ingredients that you were not told about.";
+  const std::vector<std::string> questions = {"Do you sell rye bread?", "When do you open on Sunday?",
+                                              "Is the cheesecake gluten free?"};
+  auto ask = [&](ModelTestServer& server, const std::string& question) {
+    const ordered_json messages = {{{"role", "system"}, {"content", system}}, {{"role", "user"}, {"content", question}}};
+    return server.post("/v1/chat/completions", greedy_chat(messages, false));
+  };
+  std::vector<ordered_json> cached, uncached;
+  {
+    ModelTestServer server(true);
+    for (const std::string& question : questions) cached.push_back(ask(server, question));
+  }
+  {
+    ModelTestServer server(false);
+    for (const std::string& question : questions) uncached.push_back(ask(server, question));
+  }
+  for (size_t i = 0; i < questions.size(); ++i) {
+    SCOPED_TRACE(questions[i]);
+    EXPECT_EQ(cached[i]["choices"][0]["message"], uncached[i]["choices"][0]["message"]);
+    const int64_t reused = cached[i]["usage"]["prompt_tokens_details"]["cached_tokens"];
+    const int64_t prompt = cached[i]["usage"]["prompt_tokens"];
+    if (i == 0) {
+      EXPECT_EQ(reused, 0);
+      continue;
+    }
+    // The system prompt, up to the first "<｜User｜>", and not the question.
+    EXPECT_GE(reused, kShortestCheckpoint);
+    EXPECT_LE(reused, prompt - 6);
+    EXPECT_EQ(reused, cached[1]["usage"]["prompt_tokens_details"]["cached_tokens"].get<int64_t>());
+  }
 }
 
 TEST(ServerPrefixCache, ARestartedServerResumesAConversationFromItsCacheDirectory) {
