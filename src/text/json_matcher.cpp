@@ -345,10 +345,12 @@ enum class JsonMatcher::Outcome : uint8_t {
   StartValue,  // the byte starts a child value of node `child`
 };
 
-JsonMatcher::JsonMatcher(const JsonSchemaGrammar& grammar) : grammar_(&grammar) {
+JsonMatcher::JsonMatcher(const JsonSchemaGrammar& grammar) : JsonMatcher(grammar, grammar.root()) {}
+
+JsonMatcher::JsonMatcher(const JsonSchemaGrammar& grammar, uint32_t start) : grammar_(&grammar) {
   Frame root;
   root.kind = kRoot;
-  root.node = grammar.root();
+  root.node = start;
   frames_.push_back(root);
   ends_.push_back(1);
   work_.reserve(kMaxDepth + 2);

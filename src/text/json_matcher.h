@@ -56,6 +56,9 @@ class JsonMatcher {
   };
 
   explicit JsonMatcher(const JsonSchemaGrammar& grammar);
+  // Matches a value of node `start` instead of the root (a tool parameter's part of the
+  // tool's parameters schema).
+  JsonMatcher(const JsonSchemaGrammar& grammar, uint32_t start);
   JsonMatcher(const JsonMatcher& other);
   JsonMatcher& operator=(const JsonMatcher& other);
 

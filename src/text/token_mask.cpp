@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "text/tool_call_matcher.h"
+
 namespace lightseek {
 namespace {
 
@@ -20,16 +22,31 @@ bool is_marker(const std::string& bytes) {
 
 }  // namespace
 
+std::optional<int32_t> dsml_token_id(const Tokenizer& tokenizer) {
+  const std::optional<int32_t> id = tokenizer.token_id(kDsmlTokenText);
+  if (id && tokenizer.is_special(*id)) return id;
+  return std::nullopt;
+}
+
+std::string matcher_bytes(const Tokenizer& tokenizer, int32_t id, std::optional<int32_t> dsml_id) {
+  if (dsml_id && id == *dsml_id) return std::string(1, static_cast<char>(kDsmlByte));
+  std::string bytes = tokenizer.token_bytes(id);
+  std::replace(bytes.begin(), bytes.end(), static_cast<char>(kDsmlByte), static_cast<char>(kDsmlByte - 1));
+  return bytes;
+}
+
 std::shared_ptr<const TokenTrie> TokenTrie::build(const Tokenizer& tokenizer) {
   auto trie = std::make_shared<TokenTrie>();
   trie->vocab_size_ = tokenizer.vocab_size();
+  trie->dsml_id_ = dsml_token_id(tokenizer);
   trie->bytes_.resize(static_cast<size_t>(trie->vocab_size_));
   trie->usable_.assign(words_for(trie->vocab_size_), 0);
   std::vector<int32_t> order;
   for (int32_t id = 0; id < trie->vocab_size_; ++id) {
-    if (!tokenizer.has_token(id) || tokenizer.is_special(id)) continue;
-    std::string bytes = tokenizer.token_bytes(id);
-    if (bytes.empty() || is_marker(bytes)) continue;
+    const bool dsml = trie->dsml_id_ == id;
+    if (!tokenizer.has_token(id) || (tokenizer.is_special(id) && !dsml)) continue;
+    std::string bytes = matcher_bytes(tokenizer, id, trie->dsml_id_);
+    if (bytes.empty() || (!dsml && is_marker(bytes))) continue;
     trie->bytes_[static_cast<size_t>(id)] = std::move(bytes);
     set_bit(trie->usable_, id);
     order.push_back(id);
@@ -119,15 +136,16 @@ const TokenTrie::StringClasses& TokenTrie::string_classes(uint8_t lexer_state, b
   return *slot;
 }
 
-TokenBitset walk_allowed_tokens(const TokenTrie& trie, const JsonMatcher& matcher) {
+template <typename Matcher>
+TokenBitset walk_allowed_tokens(const TokenTrie& trie, const Matcher& matcher) {
   TokenBitset allowed(words_for(trie.vocab_size()), 0);
-  std::vector<JsonMatcher> by_depth(trie.max_depth() + 1, matcher);
+  std::vector<Matcher> by_depth(trie.max_depth() + 1, matcher);
   const auto& nodes = trie.nodes();
   const auto& ids = trie.token_ids();
   size_t i = 0;
   while (i < nodes.size()) {
     const TokenTrie::Node& node = nodes[i];
-    JsonMatcher& here = by_depth[node.depth];
+    Matcher& here = by_depth[node.depth];
     here = by_depth[node.depth - 1];
     if (!here.advance(node.byte)) {
       i = node.subtree_end;
@@ -139,9 +157,11 @@ TokenBitset walk_allowed_tokens(const TokenTrie& trie, const JsonMatcher& matche
   return allowed;
 }
 
-TokenMasker::TokenMasker(std::shared_ptr<const TokenTrie> trie) : trie_(std::move(trie)) {}
+template <typename Matcher>
+BasicTokenMasker<Matcher>::BasicTokenMasker(std::shared_ptr<const TokenTrie> trie) : trie_(std::move(trie)) {}
 
-bool TokenMasker::string_allowed(const JsonMatcher& matcher, TokenBitset& out) {
+template <typename Matcher>
+bool BasicTokenMasker<Matcher>::string_allowed(const Matcher& matcher, TokenBitset& out) {
   JsonMatcher::OpenString open;
   if (!matcher.open_string(open)) return false;
   const TokenTrie::StringClasses& classes = trie_->string_classes(open.lexer, open.key);
@@ -156,7 +176,7 @@ bool TokenMasker::string_allowed(const JsonMatcher& matcher, TokenBitset& out) {
     out.assign(words_for(trie_->vocab_size()), 0);
     for (size_t i = 0; i < fitting; ++i) set_bit(out, inside[i].second);
   }
-  JsonMatcher closed(matcher);
+  Matcher closed(matcher);
   if (!closed.close_string()) return true;
   // Whether the text after the quote fits is the same for every token with that text, and the
   // same at every step of one string (the state after it does not change): remembered per
@@ -168,7 +188,7 @@ bool TokenMasker::string_allowed(const JsonMatcher& matcher, TokenBitset& out) {
   if (found == suffix_fits_.end()) {
     if (suffix_fits_.size() >= 1024) suffix_fits_.clear();
     std::vector<bool> fits(classes.suffixes.size());
-    JsonMatcher probe(closed);
+    Matcher probe(closed);
     for (size_t i = 0; i < classes.suffixes.size(); ++i) {
       probe = closed;
       fits[i] = probe.advance(classes.suffixes[i]);
@@ -183,7 +203,8 @@ bool TokenMasker::string_allowed(const JsonMatcher& matcher, TokenBitset& out) {
   return true;
 }
 
-const TokenBitset& TokenMasker::allowed(const JsonMatcher& matcher) {
+template <typename Matcher>
+const TokenBitset& BasicTokenMasker<Matcher>::allowed(const Matcher& matcher) {
   if (string_allowed(matcher, scratch_)) return scratch_;
   std::string key = matcher.state_key();
   if (auto found = cache_.find(key); found != cache_.end()) return found->second;
@@ -192,5 +213,10 @@ const TokenBitset& TokenMasker::allowed(const JsonMatcher& matcher) {
   if (cache_.size() >= 4096) cache_.clear();
   return cache_.emplace(std::move(key), walk_allowed_tokens(*trie_, matcher)).first->second;
 }
+
+template TokenBitset walk_allowed_tokens(const TokenTrie&, const JsonMatcher&);
+template TokenBitset walk_allowed_tokens(const TokenTrie&, const ToolCallMatcher&);
+template class BasicTokenMasker<JsonMatcher>;
+template class BasicTokenMasker<ToolCallMatcher>;
 
 }  // namespace lightseek
