@@ -52,9 +52,6 @@ ToolCallGrammar::Parameter parameter_for(const JsonSchemaGrammar& grammar, std::
   parameter.required = required;
   std::set<uint32_t> visiting;
   value_kinds(grammar, value, visiting, parameter.raw, parameter.json);
-  const Node& node = grammar.node(resolved(grammar, value));
-  parameter.free_string = node.kind == Node::Kind::String && node.min_length == 0 &&
-                          node.max_length == Node::kUnbounded && !node.pattern;
   return parameter;
 }
 

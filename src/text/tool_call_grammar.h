@@ -35,8 +35,6 @@ class ToolCallGrammar {
     // how the V4 encoder writes argument values, so every value has one spelling.
     bool raw = false;
     bool json = false;
-    // Any string at all (no length, pattern or enum): raw values take the masker's fast path.
-    bool free_string = false;
   };
   struct Tool {
     std::string name;

@@ -1,5 +1,7 @@
 #include "text/tool_call_mask.h"
 
+#include <algorithm>
+#include <climits>
 #include <string_view>
 
 namespace lightseek {
@@ -11,17 +13,21 @@ void set_bit(TokenBitset& bits, int32_t id) { bits[static_cast<size_t>(id) / 64]
 void clear_bit(TokenBitset& bits, int32_t id) { bits[static_cast<size_t>(id) / 64] &= ~(uint64_t{1} << (id % 64)); }
 size_t words_for(int32_t size) { return (static_cast<size_t>(size) + 63) / 64; }
 
-// Whether a raw value's bytes, written as the JSON string they denote, lex from string-lexer
-// state `lexer` (json_matcher.h).
-bool raw_bytes_fit(uint8_t lexer, const std::string& bytes) {
+// Code points a raw value's bytes add, written as the JSON string they denote and read from
+// string-lexer state `lexer` (json_matcher.h); false when they are not valid UTF-8 from there.
+bool raw_code_points(uint8_t lexer, const std::string& bytes, uint32_t& code_points) {
+  code_points = 0;
   for (char c : bytes) {
     const auto byte = static_cast<uint8_t>(c);
     if (byte == '"' || byte == '\\' || byte < 0x20) {
       // Written as a whole escape (\" \\ \n \u00XX), which lexes between characters only.
       if (lexer != 0) return false;
+      ++code_points;
       continue;
     }
-    if (lex_string_byte(lexer, byte, /*key=*/false) == StringByte::Reject) return false;
+    const StringByte read = lex_string_byte(lexer, byte, /*key=*/false);
+    if (read == StringByte::Reject) return false;
+    if (read == StringByte::CharStart) ++code_points;
   }
   return true;
 }
@@ -66,15 +72,63 @@ const TokenBitset& ToolCallVocabulary::content_tokens(uint8_t key, const ToolCal
   return content_.emplace(key, std::move(allowed)).first->second;
 }
 
-const TokenBitset& ToolCallVocabulary::raw_string_tokens(uint8_t lexer) const {
+const ToolCallVocabulary::RawStringClasses& ToolCallVocabulary::raw_string_classes(uint8_t lexer) const {
   std::lock_guard lock(mutex_);
   auto found = raw_string_.find(lexer);
   if (found != raw_string_.end()) return found->second;
-  TokenBitset allowed(words_for(vocab_size()), 0);
+  RawStringClasses classes;
+  classes.all.assign(words_for(vocab_size()), 0);
   for (int32_t id : trie_->token_ids()) {
-    if (token_allowed(free_value_, id) && raw_bytes_fit(lexer, trie_->bytes(id))) set_bit(allowed, id);
+    uint32_t code_points = 0;
+    const std::string& text = trie_->bytes(id);
+    if (!token_allowed(free_value_, id) || !raw_code_points(lexer, text, code_points)) continue;
+    set_bit(classes.all, id);
+    classes.by_length.emplace_back(code_points, id);
+    const uint32_t pending = text.ends_with("</") ? 2 : text.ends_with("<") ? 1 : 0;
+    if (pending) classes.endings.push_back({code_points - pending, pending, id});
   }
-  return raw_string_.emplace(lexer, std::move(allowed)).first->second;
+  std::sort(classes.by_length.begin(), classes.by_length.end());
+  return raw_string_.emplace(lexer, std::move(classes)).first->second;
+}
+
+bool ToolCallMasker::raw_string_allowed(const ToolCallMatcher& matcher) {
+  JsonMatcher::OpenString open;
+  if (!matcher.raw_string(open)) return false;
+  const ToolCallVocabulary::RawStringClasses& classes = vocabulary_->raw_string_classes(open.lexer);
+  const uint32_t budget = open.max_used - open.used;
+  vocabulary_->raw_string_within(open.lexer, budget, scratch_);
+  if (classes.by_length.empty() || classes.by_length.back().first <= budget) return true;
+  // A token ending in "<" or "</" that does not fit may still begin the closing tag, where the
+  // value is long enough to end.
+  for (const auto& ending : classes.endings) {
+    if (ending.code_points <= budget && open.used + ending.code_points >= open.min_used) set_bit(scratch_, ending.id);
+  }
+  return true;
+}
+
+void ToolCallVocabulary::raw_string_within(uint8_t lexer, uint32_t budget, TokenBitset& out) const {
+  const RawStringClasses& classes = raw_string_classes(lexer);
+  if (classes.by_length.empty() || classes.by_length.back().first <= budget) {
+    out = classes.all;
+    return;
+  }
+  std::lock_guard lock(mutex_);
+  const auto key = std::make_pair(lexer, budget);
+  if (auto found = raw_within_.find(key); found != raw_within_.end()) {
+    out = found->second;
+    return;
+  }
+  const auto& by_length = classes.by_length;
+  const size_t fitting = static_cast<size_t>(
+      std::upper_bound(by_length.begin(), by_length.end(), std::make_pair(budget, INT32_MAX)) - by_length.begin());
+  if (fitting * 2 >= by_length.size()) {
+    out = classes.all;
+    for (size_t i = fitting; i < by_length.size(); ++i) clear_bit(out, by_length[i].second);
+  } else {
+    out.assign(words_for(vocab_size()), 0);
+    for (size_t i = 0; i < fitting; ++i) set_bit(out, by_length[i].second);
+  }
+  if (budget < kRememberedBudgets) raw_within_.emplace(key, out);
 }
 
 ToolCallMasker::ToolCallMasker(std::shared_ptr<const ToolCallVocabulary> vocabulary)
@@ -84,7 +138,7 @@ const TokenBitset& ToolCallMasker::allowed(const ToolCallMatcher& matcher) {
   uint8_t key = 0;
   if (matcher.free_content(key)) return vocabulary_->content_tokens(key, matcher);
   if (matcher.free_value()) return vocabulary_->free_value_tokens();
-  if (matcher.free_raw_string(key)) return vocabulary_->raw_string_tokens(key);
+  if (raw_string_allowed(matcher)) return scratch_;
   JsonMatcher::OpenString open;
   const bool in_string = matcher.open_string(open);
   const TokenBitset& allowed = masker_.allowed(matcher);

@@ -1,7 +1,7 @@
 // Which tokens may come next under a ToolCallMatcher, cheaply where text is free: free content
 // before the block and free argument values admit nearly every token, so those masks are
 // computed once per vocabulary (they do not depend on the tools), as are the tokens a raw
-// string value of an unbounded string admits per UTF-8 state. Inside a string="false" JSON
+// string value admits per UTF-8 state, by length. Inside a string="false" JSON
 // value's strings the JSON string classes apply; markup, names and the rest walk the trie,
 // remembered per matcher state.
 #pragma once
@@ -43,9 +43,25 @@ class ToolCallVocabulary {
   const TokenBitset& content_tokens(uint8_t key, const ToolCallMatcher& matcher) const;
   // A free value with nothing pending: every trie token but ｜DSML｜ and the "｜DSML｜" spellers.
   const TokenBitset& free_value_tokens() const { return free_value_; }
-  // A raw value of an unbounded string in UTF-8 state `lexer`: the trie tokens that are valid
-  // UTF-8 from there, but the "｜DSML｜" spellers.
-  const TokenBitset& raw_string_tokens(uint8_t lexer) const;
+  // A raw value's tokens from UTF-8 state `lexer`: the trie tokens that are valid UTF-8 from
+  // there (but the "｜DSML｜" spellers), by the code points they add.
+  struct RawStringClasses {
+    std::vector<std::pair<uint32_t, int32_t>> by_length;  // (code points, id), sorted
+    TokenBitset all;
+    // Tokens ending in "<" or "</", which may begin the closing tag instead of adding to the
+    // value: (code points before that ending, ending length, id).
+    struct Ending {
+      uint32_t code_points;
+      uint32_t pending;
+      int32_t id;
+    };
+    std::vector<Ending> endings;
+  };
+  const RawStringClasses& raw_string_classes(uint8_t lexer) const;
+  // The tokens of raw_string_classes(lexer) adding at most `budget` code points, remembered
+  // for budgets below kRememberedBudgets (bounded strings near their end ask for these often).
+  static constexpr uint32_t kRememberedBudgets = 256;
+  void raw_string_within(uint8_t lexer, uint32_t budget, TokenBitset& out) const;
 
  private:
   std::shared_ptr<const TokenTrie> trie_;
@@ -54,7 +70,9 @@ class ToolCallVocabulary {
   std::vector<int32_t> dsml_text_tokens_;
   TokenBitset free_value_;
   mutable std::mutex mutex_;
-  mutable std::map<uint8_t, TokenBitset> content_, raw_string_;
+  mutable std::map<uint8_t, TokenBitset> content_;
+  mutable std::map<uint8_t, RawStringClasses> raw_string_;
+  mutable std::map<std::pair<uint8_t, uint32_t>, TokenBitset> raw_within_;
 };
 
 // One per sequence, like TokenMasker.
@@ -65,6 +83,8 @@ class ToolCallMasker {
   const ToolCallVocabulary& vocabulary() const { return *vocabulary_; }
 
  private:
+  bool raw_string_allowed(const ToolCallMatcher& matcher);
+
   std::shared_ptr<const ToolCallVocabulary> vocabulary_;
   BasicTokenMasker<ToolCallMatcher> masker_;
   TokenBitset scratch_;

@@ -128,6 +128,8 @@ bool ToolCallMatcher::tag_byte(uint8_t byte) {
     ++state_.newlines;
     return true;
   }
+  // Before the block the output parser takes two newlines as the joiner, one as content.
+  if (state_.tag_position == 0 && (state_.tags & bit(kBlockOpen)) && state_.newlines == 1) return false;
   uint16_t next = 0;
   int complete = -1;
   for (int tag = 0; tag < kTagCount; ++tag) {
@@ -170,12 +172,11 @@ void ToolCallMatcher::inside_invoke() {
 }
 
 void ToolCallMatcher::complete_tag(int tag) {
-  auto start_name = [&](uint8_t phase, size_t names, bool other) {
+  auto start_name = [&](uint8_t phase, size_t names) {
     state_.phase = phase;
     state_.low = 0;
     state_.high = static_cast<uint32_t>(names);
     state_.name_bytes = 0;
-    state_.other_name = other;
   };
   auto next_tags = [&](uint16_t tags) {
     state_.phase = kTag;
@@ -189,13 +190,13 @@ void ToolCallMatcher::complete_tag(int tag) {
       between_invokes();
       return;
     case kInvoke:
-      start_name(kToolName, grammar_->tools().size(), false);
+      start_name(kToolName, grammar_->tools().size());
       return;
     case kBlockClose:
       state_.phase = kDone;
       return;
     case kParameter:
-      start_name(kParameterName, tool().parameters.size(), !tool().schema);
+      start_name(kParameterName, tool().parameters.size());
       return;
     case kInvokeClose:
       ++state_.invokes;
@@ -243,8 +244,9 @@ bool ToolCallMatcher::name_byte(uint8_t byte, bool is_parameter) {
   auto name_at = [&](uint32_t i) -> const std::string& {
     return is_parameter ? tool().parameters[i].name : grammar_->tools()[i].name;
   };
+  auto written = [&](uint32_t i) { return is_parameter && (state_.done & (uint64_t{1} << i)); };
+  const bool exact = state_.low < state_.high && name_at(state_.low).size() == state_.name_bytes;
   if (byte == '"') {
-    const bool exact = !state_.other_name && state_.low < state_.high && name_at(state_.low).size() == state_.name_bytes;
     if (!is_parameter) {
       if (!exact) return false;
       state_.tool = static_cast<int32_t>(state_.low);
@@ -255,7 +257,7 @@ bool ToolCallMatcher::name_byte(uint8_t byte, bool is_parameter) {
       return true;
     }
     if (exact) {
-      if (state_.done & (uint64_t{1} << state_.low)) return false;  // written twice
+      if (written(state_.low)) return false;  // a name is one parameter, written once
       state_.parameter = static_cast<int32_t>(state_.low);
     } else if (free_names_allowed) {
       state_.parameter = kOtherName;
@@ -269,27 +271,24 @@ bool ToolCallMatcher::name_byte(uint8_t byte, bool is_parameter) {
     return true;
   }
   if (byte == '<' || byte == '>' || byte == '\n' || byte >= 0xFE) return false;
-  if (!state_.other_name) {
-    // The names sharing the prefix so far are a run of the sorted list; keep those that go on
-    // with this byte.
-    uint32_t low = state_.low, high = state_.high;
-    while (low < high && (name_at(low).size() <= state_.name_bytes ||
-                          static_cast<uint8_t>(name_at(low)[state_.name_bytes]) != byte)) {
-      ++low;
-    }
-    high = low;
-    while (high < state_.high && name_at(high).size() > state_.name_bytes &&
-           static_cast<uint8_t>(name_at(high)[state_.name_bytes]) == byte) {
-      ++high;
-    }
-    if (low == high) {
-      if (!free_names_allowed) return false;
-      state_.other_name = 1;
-    }
-    state_.low = low;
-    state_.high = high;
+  // The names sharing the prefix so far are a run of the sorted list; keep those that go on
+  // with this byte.
+  uint32_t low = state_.low, high = state_.low;
+  while (low < state_.high && (name_at(low).size() <= state_.name_bytes ||
+                               static_cast<uint8_t>(name_at(low)[state_.name_bytes]) != byte)) {
+    ++low;
   }
-  if (state_.other_name && state_.name_bytes >= ToolCallGrammar::kMaxFreeNameBytes) return false;
+  high = low;
+  while (high < state_.high && name_at(high).size() > state_.name_bytes &&
+         static_cast<uint8_t>(name_at(high)[state_.name_bytes]) == byte) {
+    ++high;
+  }
+  // Some name not yet written must still be reachable, or a free name.
+  bool reachable = false;
+  for (uint32_t i = low; i < high && !reachable; ++i) reachable = !written(i);
+  if (!reachable && !(free_names_allowed && state_.name_bytes < ToolCallGrammar::kMaxFreeNameBytes)) return false;
+  state_.low = low;
+  state_.high = high;
   ++state_.name_bytes;
   return true;
 }
@@ -352,14 +351,9 @@ bool ToolCallMatcher::free_value() const {
   return state_.phase == kValue && !value_live_ && state_.close == 0 && state_.dsml_text == 0;
 }
 
-bool ToolCallMatcher::free_raw_string(uint8_t& lexer) const {
-  if (!strict_value() || !state_.raw || state_.close != 0 || state_.dsml_text != 0 || !parameter()->free_string) {
-    return false;
-  }
-  JsonMatcher::OpenString open;
-  if (!value_->open_string(open)) return false;
-  lexer = open.lexer;
-  return true;
+bool ToolCallMatcher::raw_string(JsonMatcher::OpenString& out) const {
+  if (!strict_value() || !state_.raw || state_.close != 0 || state_.dsml_text != 0) return false;
+  return value_->open_string(out);
 }
 
 bool ToolCallMatcher::open_string(JsonMatcher::OpenString& out) const {

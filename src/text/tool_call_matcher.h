@@ -14,7 +14,7 @@
 //   anywhere else, and the text "｜DSML｜" spelled by ordinary tokens anywhere (which the output
 //   parser could not tell from markup), are refused.
 // * Markup exactly as the encoder writes it, with up to two newlines before each tag where the
-//   parser skips whitespace; invoke names among the grammar's tools; at least one invoke, at
+//   parser skips whitespace (none or two before the block, which the parser reads as markup); invoke names among the grammar's tools; at least one invoke, at
 //   most one without parallel calls.
 // * Strict tools: parameter names from the schema (or any, under additionalProperties), each
 //   at most once, every required one before </｜DSML｜invoke>; string="true" only where the
@@ -60,9 +60,9 @@ class ToolCallMatcher {
   bool free_content(uint8_t& key) const;
   // A value with no pending markup whose bytes are free (a non-strict tool's argument).
   bool free_value() const;
-  // A raw (string="true") value of an unbounded string, nothing pending: `lexer` is its
-  // UTF-8 state (json_matcher.h lexer states).
-  bool free_raw_string(uint8_t& lexer) const;
+  // A raw (string="true") value of a string without pattern, nothing pending: where it stands
+  // (its lexer state is a UTF-8 state, as the JSON escapes it is fed are whole).
+  bool raw_string(JsonMatcher::OpenString& out) const;
   // Inside a string of a string="false" JSON value, nothing pending (JsonMatcher's string
   // shortcut applies), and closing that string as JsonMatcher::close_string does.
   bool open_string(JsonMatcher::OpenString& out) const;
@@ -89,12 +89,11 @@ class ToolCallMatcher {
     uint8_t tag_position = 0;
     uint8_t newlines = 0;    // written before the tag
     uint8_t lead = 0;        // newlines may come before the tag
-    uint8_t other_name = 0;  // the name is none of the known ones
     uint8_t raw = 0;         // string="true" value
     uint8_t close = 0;       // bytes of </｜DSML｜parameter> pending at the end of a value
     uint8_t dsml_text = 0;   // bytes of "｜DSML｜" spelled by ordinary tokens just written
     uint8_t after_open = 0;  // content: the last byte was "<"
-    uint8_t unused[5] = {};
+    uint8_t unused[6] = {};
   };
   static_assert(sizeof(State) == 48, "State must have no padding: it is compared as bytes");
 

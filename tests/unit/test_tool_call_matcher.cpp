@@ -3,7 +3,10 @@
 // errors, and the tool-call mask against trying every token of the built-in model's V4 vocabulary.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -11,6 +14,7 @@
 #include "runtime/builtin_model.h"
 #include "runtime/output_constraint.h"
 #include "text/chat_encoder.h"
+#include "text/output_parser.h"
 #include "text/tool_call_grammar.h"
 #include "text/tool_call_mask.h"
 #include "text/tool_call_matcher.h"
@@ -163,7 +167,7 @@ TEST(ToolCallMatcher, RefusesWhatTheToolsDoNotAllow) {
   // A parameter written twice.
   ToolCallMatcher twice(*tools, Start::Block);
   const std::string repeated = with_dsml(open + location + unit + "<@parameter name=\"unit\"");
-  EXPECT_EQ(accepted(twice, repeated), repeated.size() - 1) << "duplicate";
+  EXPECT_EQ(accepted(twice, repeated), repeated.size() - 5) << "duplicate";
   // Without parallel calls, one invoke.
   const auto one_call = grammar({.must_call = true, .parallel_calls = false});
   ToolCallMatcher single(*one_call, Start::Block);
@@ -265,6 +269,117 @@ TEST(ToolCallConstraint, RequiredToolChoiceMasksEverythingButTheBlock) {
   }
   EXPECT_THROW(constraint.accept(eos), Error);
   EXPECT_THROW(constraint.accept(tokenizer.encode("Sure")[0]), Error);
+}
+
+}  // namespace
+}  // namespace lightseek
+
+namespace lightseek {
+namespace {
+
+// Uniform random walks through the mask: never a state where every token is banned, and every
+// finished reply is tool calls the output parser reads.
+TEST(ToolCallConstraint, RandomWalksNeverDeadEnd) {
+  const Tokenizer& tokenizer = v4_tokenizer();
+  const int32_t eos = *tokenizer.token_id("<｜end▁of▁sentence｜>");
+  const Json weather = Json::parse(R"({"type": "object", "properties": {"city": {"type": "string", "maxLength": 6},
+      "unit": {"enum": ["celsius", "fahrenheit"]}, "days": {"type": "integer", "minimum": 1, "maximum": 7},
+      "tags": {"type": "array", "items": {"type": "string", "maxLength": 3}, "maxItems": 2}},
+      "required": ["city", "unit"], "additionalProperties": false})");
+  const auto tools = ToolCallGrammar::compile({{"get_weather", &weather, "p"}}, {.must_call = true, .parallel_calls = false});
+  int finished = 0;
+  for (uint32_t seed = 1; seed <= 30; ++seed) {
+    OutputConstraint constraint(OutputConstraint::Rules{nullptr, tools}, v4_vocabulary(), eos, std::nullopt);
+    std::mt19937 random(seed);
+    std::string text;
+    for (int step = 0; step < 400 && !constraint.ended(); ++step) {
+      std::vector<float> logits(static_cast<size_t>(tokenizer.vocab_size()), 0.0f);
+      constraint.mask(logits);
+      std::vector<int32_t> allowed;
+      for (size_t id = 0; id < logits.size(); ++id) {
+        if (!std::isinf(logits[id])) allowed.push_back(static_cast<int32_t>(id));
+      }
+      ASSERT_FALSE(allowed.empty()) << "seed " << seed << " dead after: " << text;
+      const int32_t token = allowed[random() % allowed.size()];
+      constraint.accept(token);
+      if (token != eos) text += tokenizer.token_bytes(token);
+    }
+    if (!constraint.ended()) continue;  // still writing after 400 tokens
+    OutputParser parser(ThinkingMode::Chat);
+    ParsedDelta parsed = parser.push(text);
+    const ParsedDelta rest = parser.finish();
+    parsed.content += rest.content;
+    parsed.tool_calls.insert(parsed.tool_calls.end(), rest.tool_calls.begin(), rest.tool_calls.end());
+    EXPECT_EQ(parsed.content, "") << text;
+    ASSERT_EQ(parsed.tool_calls.size(), 1u) << text;
+    const Json& arguments = parsed.tool_calls[0].arguments;
+    EXPECT_TRUE(arguments.contains("city") && arguments["city"].is_string()) << text;
+    EXPECT_TRUE(arguments.contains("unit") && (arguments["unit"] == "celsius" || arguments["unit"] == "fahrenheit")) << text;
+    if (arguments.contains("days")) {
+      EXPECT_TRUE(arguments["days"].is_number_integer() && arguments["days"] >= 1 && arguments["days"] <= 7) << text;
+    }
+    if (arguments.contains("tags")) {
+      EXPECT_TRUE(arguments["tags"].is_array() && arguments["tags"].size() <= 2) << text;
+    }
+    ++finished;
+  }
+  EXPECT_GT(finished, 20);
+}
+
+}  // namespace
+}  // namespace lightseek
+
+namespace lightseek {
+namespace {
+
+// The per-token cost of the tool-call mask on a 129,280-row head (the built-in model's) in the
+// typical states of a reply, printed for docs/serving.md. "first" builds a fresh constraint per
+// mask (the state's first visit walks the trie), "again" masks the same state repeatedly. The
+// bound only catches a shortcut gone missing (a whole-trie walk costs milliseconds).
+TEST(ToolCallConstraint, MaskCostPerToken) {
+  const Tokenizer& tokenizer = v4_tokenizer();
+  const int32_t eos = *tokenizer.token_id("<｜end▁of▁sentence｜>");
+  const auto tools = grammar();
+  const std::string open = "\n\n<｜DSML｜tool_calls>\n<｜DSML｜invoke name=\"get_weather\">\n<｜DSML｜parameter name=";
+  struct Case {
+    const char* state;
+    std::string text;
+    bool fresh;
+  };
+  const Case cases[] = {
+      {"free content", "Let me check the weather", false},
+      {"markup, first visit", open, true},
+      {"markup, again", open, false},
+      {"raw free string", open + "\"location\" string=\"true\">Paris centre", false},
+      {"raw string with maxLength, first visit", open + "\"note\" string=\"true\">ab", true},
+      {"raw string with maxLength, again", open + "\"note\" string=\"true\">ab", false},
+      {"JSON value, inside a string", open + "\"tags\" string=\"false\">[\"ab", false},
+      {"free tool's value", "\n\n<｜DSML｜tool_calls>\n<｜DSML｜invoke name=\"search\">\n<｜DSML｜parameter name=\"q\" "
+                            "string=\"false\">{\"a\": [1, 2", false},
+  };
+  std::vector<float> logits(129280);
+  for (const Case& test : cases) {
+    auto constraint = [&] {
+      OutputConstraint made(OutputConstraint::Rules{nullptr, tools}, v4_vocabulary(), eos, std::nullopt);
+      for (int32_t id : tokenizer.encode(test.text)) made.accept(id);
+      return made;
+    };
+    OutputConstraint reused = constraint();
+    reused.mask(logits);  // builds what a state's first visit builds once per vocabulary
+    const int rounds = test.fresh ? 10 : 50;
+    double seconds = 0;
+    for (int round = 0; round < rounds; ++round) {
+      std::optional<OutputConstraint> fresh;
+      if (test.fresh) fresh.emplace(constraint());
+      std::fill(logits.begin(), logits.end(), 0.5f);
+      const auto start = std::chrono::steady_clock::now();
+      (fresh ? *fresh : reused).mask(logits);
+      seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    }
+    const double micros = seconds / rounds * 1e6;
+    std::printf("tool-call mask, %-40s %8.1f us\n", test.state, micros);
+    EXPECT_LT(micros, test.fresh ? 20000.0 : 2000.0) << test.state;
+  }
 }
 
 }  // namespace
