@@ -123,7 +123,7 @@ std::string system_text(const ordered_json& system) {
   return text;
 }
 
-ordered_json tools(const ordered_json& list) {
+ordered_json tools(const ordered_json& list, std::vector<bool>& strict) {
   if (!list.is_array()) reject("tools", str_cat("must be an array, got ", json_kind(list)));
   ordered_json normalised = ordered_json::array();
   for (std::size_t i = 0; i < list.size(); ++i) {
@@ -136,6 +136,7 @@ ordered_json tools(const ordered_json& list) {
     const std::optional<std::string> description = tool.string("description");
     const ordered_json& schema = tool.require("input_schema");
     if (!schema.is_object()) reject(tool.path_of("input_schema"), str_cat("must be an object, got ", json_kind(schema)));
+    strict.push_back(tool.boolean("strict").value_or(false));
     tool.ignore({"cache_control"});
     tool.reject_unknown();
     normalised.push_back(function_tool(name, description ? &*description : nullptr, &schema));
@@ -229,9 +230,13 @@ GenerationRequest parse(const ordered_json& json, const RequestLimits& limits, b
   }
   continue_final_assistant(request.messages);
 
-  if (const ordered_json* list = body.find("tools")) request.tools = tools(*list);
+  std::vector<bool> strict;
+  if (const ordered_json* list = body.find("tools")) request.tools = tools(*list, strict);
   if (const ordered_json* choice = body.find("tool_choice")) request.tool_choice = tool_choice(*choice);
   check_tool_choice(request.tool_choice, request.tools, "tool_choice");
+  std::vector<std::string> schema_paths;
+  for (std::size_t i = 0; i < strict.size(); ++i) schema_paths.push_back(element_path("tools", i) + ".input_schema");
+  request.tool_grammar = tool_call_grammar(request.tools, strict, schema_paths, request.tool_choice);
   parse_thinking(body, request, limits);
 
   if (!count_only) {

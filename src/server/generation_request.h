@@ -16,6 +16,7 @@
 #include "runtime/sampler.h"
 #include "text/chat_encoder.h"
 #include "text/json_schema.h"
+#include "text/tool_call_grammar.h"
 
 namespace lightseek::server {
 
@@ -37,7 +38,7 @@ struct ToolChoice {
   enum class Mode {
     Auto,      // the model decides
     None,      // no tool may be called: the tools are left out of the prompt
-    Required,  // some tool must be called (enforced once constrained decoding exists)
+    Required,  // some tool must be called (enforced by constrained decoding)
     Named,     // `name` must be called (likewise)
   };
   Mode mode = Mode::Auto;
@@ -63,6 +64,11 @@ struct GenerationRequest {
   // whatever API the request came in, because that is what the V4 encoder writes; or null.
   nlohmann::ordered_json tools;
   ToolChoice tool_choice;
+  // What enforces strict tools and tool_choice required / named: the tool-call block the reply
+  // may (or must) hold, compiled when the request is parsed so that a strict tool's schema the
+  // decoder cannot enforce is a 400; null when tool calls are not constrained (no strict tool,
+  // tool_choice auto or none).
+  std::shared_ptr<const ToolCallGrammar> tool_grammar;
   // OpenAI's response_format shape ({"type": "json_object"} or {"type": "json_schema",
   // "json_schema": {...}}), rendered into the prompt as the V4 encoder does; or null.
   nlohmann::ordered_json response_format;

@@ -66,7 +66,8 @@ ModelStepBackend::ModelStepBackend(Transformer& model, const Tokenizer& tokenize
       checkpoint_markers_{tokenizer.token_id("<｜Assistant｜>"), tokenizer.token_id("<｜User｜>")},
       tokenizer_(tokenizer),
       eos_id_(eos_id),
-      end_of_thinking_id_(tokenizer.token_id("</think>")) {
+      end_of_thinking_id_(tokenizer.token_id("</think>")),
+      constraint_vocabulary_(tokenizer) {
   for (int32_t id = 0; id < static_cast<int32_t>(model.config().vocab_size); ++id) {
     if (!tokenizer.has_token(id)) unusable_ids_.push_back(id);
   }
@@ -75,11 +76,8 @@ ModelStepBackend::ModelStepBackend(Transformer& model, const Tokenizer& tokenize
 std::unique_ptr<StepSequence> ModelStepBackend::start(std::span<const int32_t> prompt, const SamplingParams& sampling,
                                                       const SequenceRules& rules) {
   auto sequence = std::make_unique<ModelSequence>(model_, prompt, sampling);
-  if (rules.output_grammar) {
-    if (!vocabulary_) vocabulary_ = TokenTrie::build(tokenizer_);
-    sequence->constraint.emplace(rules.output_grammar, vocabulary_, eos_id_,
-                                 rules.starts_in_reasoning ? end_of_thinking_id_ : std::nullopt);
-  }
+  sequence->constraint = constraint_vocabulary_.constraint(rules.output_grammar, rules.tool_grammar, eos_id_,
+                                                           rules.starts_in_reasoning ? end_of_thinking_id_ : std::nullopt);
   if (!cache_) return sequence;
   sequence->checkpoints = prefix_checkpoints(prompt, checkpoint_markers_);
   if (std::optional<CachedPrefix> hit = cache_->lookup(prompt, sequence->prompt_size)) {

@@ -44,8 +44,8 @@ class ModelStepBackend : public StepBackend {
   const Tokenizer& tokenizer_;
   int32_t eos_id_;
   std::optional<int32_t> end_of_thinking_id_;
-  // The vocabulary as a byte trie for structured output, built at the first request using it.
-  std::shared_ptr<const TokenTrie> vocabulary_;
+  // The vocabulary tries for constrained decoding, built at the first request using them.
+  ConstraintVocabulary constraint_vocabulary_;
   // Ids the tokenizer has no token for (V4's embedding has more rows than it has ids).
   std::vector<int32_t> unusable_ids_;
 };

@@ -230,10 +230,14 @@ GenerationRequest chat_request(const ordered_json& json, const RequestLimits& li
   }
   continue_final_assistant(request.messages);
 
-  if (const ordered_json* tools = body.find("tools")) request.tools = function_tools(*tools, "tools");
+  std::vector<bool> strict;
+  if (const ordered_json* tools = body.find("tools")) request.tools = function_tools(*tools, "tools", &strict);
   if (const ordered_json* choice = body.find("tool_choice")) request.tool_choice = parse_tool_choice(*choice, "tool_choice");
   if (const auto parallel = body.boolean("parallel_tool_calls")) request.tool_choice.parallel_calls = *parallel;
   check_tool_choice(request.tool_choice, request.tools, "tool_choice");
+  std::vector<std::string> parameters_paths;
+  for (std::size_t i = 0; i < strict.size(); ++i) parameters_paths.push_back(element_path("tools", i) + ".function.parameters");
+  request.tool_grammar = tool_call_grammar(request.tools, strict, parameters_paths, request.tool_choice);
   if (body.has("functions") || body.has("function_call")) {
     reject(body.has("functions") ? "functions" : "function_call", "is deprecated and not supported; use tools");
   }

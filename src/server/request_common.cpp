@@ -1,5 +1,7 @@
 #include "server/request_common.h"
 
+#include <algorithm>
+
 #include "runtime/sampler.h"
 #include "server/response_ids.h"
 
@@ -13,7 +15,7 @@ ordered_json function_tool(const std::string& name, const std::string* descripti
   return ordered_json{{"type", "function"}, {"function", std::move(function)}};
 }
 
-ordered_json function_tools(const ordered_json& tools, const std::string& path) {
+ordered_json function_tools(const ordered_json& tools, const std::string& path, std::vector<bool>* strict) {
   if (!tools.is_array()) reject(path, str_cat("must be an array of tools, got ", json_kind(tools)));
   ordered_json normalised = ordered_json::array();
   for (std::size_t i = 0; i < tools.size(); ++i) {
@@ -25,7 +27,8 @@ ordered_json function_tools(const ordered_json& tools, const std::string& path) 
     if (name.empty()) reject(function.path_of("name"), "must not be empty");
     const std::optional<std::string> description = function.string("description");
     const ordered_json* parameters = function.object("parameters");
-    function.boolean("strict");  // tool arguments are not constrained yet, strict or not
+    const bool is_strict = function.boolean("strict").value_or(false);
+    if (strict) strict->push_back(is_strict);
     function.reject_unknown();
     tool.reject_unknown();
     normalised.push_back(function_tool(name, description ? &*description : nullptr, parameters));
@@ -132,6 +135,40 @@ void check_tool_choice(const ToolChoice& choice, const ordered_json& tools, cons
     }
   }
   reject(path, str_cat("names the tool \"", choice.name, "\", which is not among the request's tools"));
+}
+
+std::shared_ptr<const ToolCallGrammar> tool_call_grammar(const ordered_json& tools, const std::vector<bool>& strict,
+                                                         const std::vector<std::string>& parameters_paths,
+                                                         const ToolChoice& choice) {
+  if (!tools.is_array() || choice.mode == ToolChoice::Mode::None) return nullptr;
+  const bool any_strict = std::find(strict.begin(), strict.end(), true) != strict.end();
+  if (choice.mode == ToolChoice::Mode::Auto && !any_strict) return nullptr;
+  // A strict tool without parameters takes no arguments.
+  static const ordered_json kNoArguments = {{"type", "object"}, {"additionalProperties", false}};
+  std::vector<ToolCallSpec> specs;
+  for (std::size_t i = 0; i < tools.size(); ++i) {
+    const ordered_json& function = tools[i]["function"];
+    const std::string name = function["name"].get<std::string>();
+    if (choice.mode == ToolChoice::Mode::Named && name != choice.name) continue;
+    ToolCallSpec spec;
+    spec.name = name;
+    if (i < strict.size() && strict[i]) {
+      spec.strict_parameters = function.contains("parameters") ? &function["parameters"] : &kNoArguments;
+      spec.parameters_path = i < parameters_paths.size() ? parameters_paths[i] : element_path("tools", i);
+    }
+    specs.push_back(std::move(spec));
+  }
+  ToolCallGrammar::Options options;
+  options.must_call = choice.mode == ToolChoice::Mode::Required || choice.mode == ToolChoice::Mode::Named;
+  options.parallel_calls = choice.parallel_calls;
+  try {
+    return ToolCallGrammar::compile(specs, options);
+  } catch (const Error& error) {
+    // The message starts with the path of what it is about.
+    const std::string message = error.what();
+    const std::size_t colon = message.find(": ");
+    throw ProtocolFailure(invalid_request(colon == std::string::npos ? "tools" : message.substr(0, colon), message));
+  }
 }
 
 void check_output_budget(int64_t max_tokens, const std::string& param, const RequestLimits& limits) {

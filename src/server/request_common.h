@@ -22,8 +22,9 @@ namespace lightseek::server::fields {
 // OpenAI's tool list ([{"type": "function", "function": {"name", "description", "parameters",
 // "strict"}}]), which Ollama uses too: checked and rebuilt with only what the prompt shows, in
 // the order name, description, parameters, so equal tools render equal prompts whatever API
-// they came through. Returns null for an empty list.
-ordered_json function_tools(const ordered_json& tools, const std::string& path);
+// they came through. Returns null for an empty list. `strict` (when given) receives each tool's
+// "strict" flag, which the prompt does not show.
+ordered_json function_tools(const ordered_json& tools, const std::string& path, std::vector<bool>* strict = nullptr);
 
 // One tool in the normalised form above.
 ordered_json function_tool(const std::string& name, const std::string* description, const ordered_json* parameters);
@@ -56,6 +57,16 @@ std::vector<ToolCall> read_tool_calls(const ordered_json& calls, const std::stri
 
 // The tool a Named tool_choice names must be among the tools; Required needs some tool.
 void check_tool_choice(const ToolChoice& choice, const ordered_json& tools, const std::string& path);
+
+// What constrained decoding enforces for normalised `tools` (function_tools' form): strict
+// tools' arguments follow their parameters schema, tool_choice required / named makes the
+// reply a tool call (of that tool), parallel_calls false allows one. Null when nothing is
+// enforced (tool_choice none, or auto without strict tools). A strict tool's schema the decoder
+// cannot enforce is a 400 naming the keyword under parameters_paths[i], the client's name for
+// tool i's schema.
+std::shared_ptr<const ToolCallGrammar> tool_call_grammar(const ordered_json& tools, const std::vector<bool>& strict,
+                                                         const std::vector<std::string>& parameters_paths,
+                                                         const ToolChoice& choice);
 
 // max_tokens (named `param` in the API) must fit in the context.
 void check_output_budget(int64_t max_tokens, const std::string& param, const RequestLimits& limits);

@@ -121,6 +121,7 @@ bool Scheduler::admit(std::vector<std::unique_ptr<Running>>& running) {
         sampling.seed += static_cast<uint64_t>(i);
         SequenceRules rules;
         rules.output_grammar = request.output_grammar;
+        rules.tool_grammar = request.tool_grammar;
         rules.starts_in_reasoning = request.parses_output() && request.output_mode() == ThinkingMode::Thinking;
         auto sequence = backend_.start(entry->job.prompt, sampling, rules);
         if (request.logprobs.enabled) sequence->logprobs_top = std::clamp(request.logprobs.top, 0, 20);

@@ -14,6 +14,7 @@
 #include "runtime/prefix_cache.h"
 #include "runtime/sampler.h"
 #include "text/json_schema.h"
+#include "text/tool_call_grammar.h"
 
 namespace lightseek::server {
 
@@ -46,6 +47,8 @@ class StepSequence {
 struct SequenceRules {
   // Structured output: the answer must be a document this grammar accepts; null: free text.
   std::shared_ptr<const JsonSchemaGrammar> output_grammar;
+  // Strict tools / tool_choice: the tool-call block the reply may or must hold; null: free.
+  std::shared_ptr<const ToolCallGrammar> tool_grammar;
   // Thinking mode: the reply starts in its reasoning, which stays free until </think>.
   bool starts_in_reasoning = false;
 };
