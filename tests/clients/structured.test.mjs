@@ -1,5 +1,6 @@
-// The official openai client's structured-output calls against `lightseek serve` on the built-in
-// model (random weights: only constrained decoding can make its answers valid JSON). Started by
+// The official openai client's structured-output calls (response_format, strict tools) against
+// `lightseek serve` on the built-in model (random weights: only constrained decoding can make its
+// answers valid). Started by
 // `tests/clients/run.sh LIGHTSEEK_BIN model`; every answer is checked by ajv, a validator that
 // shares no code with lightseek.
 import assert from 'node:assert/strict';
@@ -85,6 +86,51 @@ describe('openai structured output', { concurrency: 1 }, () => {
       ++finished;
     }
     assert.ok(finished > 0, 'no seed finished its object within 200 tokens');
+  });
+
+  test('strict tool calls with tool_choice required have arguments the schema accepts', async () => {
+    const weather = {
+      type: 'object',
+      properties: {
+        city: { type: 'string', minLength: 1, maxLength: 8 },
+        unit: { enum: ['celsius', 'fahrenheit'] },
+        days: { type: 'integer', minimum: 1, maximum: 7 },
+      },
+      required: ['city', 'unit'],
+      additionalProperties: false,
+    };
+    const validArguments = ajv.compile(weather);
+    for (const seed of [1, 2]) {
+      const completion = await client.chat.completions.create({
+        model: MODEL,
+        messages: [{ role: 'user', content: 'What is the weather in Paris?' }],
+        seed,
+        temperature: 1,
+        max_tokens: 300,
+        tools: [{ type: 'function', function: { name: 'get_weather', parameters: weather, strict: true } }],
+        tool_choice: 'required',
+        parallel_tool_calls: false,
+      });
+      const choice = completion.choices[0];
+      assert.equal(choice.finish_reason, 'tool_calls', JSON.stringify(choice.message));
+      assert.equal(choice.message.tool_calls.length, 1);
+      const call = choice.message.tool_calls[0];
+      assert.equal(call.function.name, 'get_weather');
+      const args = JSON.parse(call.function.arguments);
+      assert.ok(validArguments(args), `${call.function.arguments}: ${ajv.errorsText(validArguments.errors)}`);
+    }
+  });
+
+  test('an unsupported schema keyword in a strict tool is a 400 naming its path', async () => {
+    await assert.rejects(
+      client.chat.completions.create({
+        model: MODEL,
+        messages,
+        tools: [{ type: 'function', function: { name: 'f', strict: true,
+                                                parameters: { type: 'object', properties: { d: { type: 'string', format: 'date' } } } } }],
+      }),
+      (error) => error instanceof OpenAI.BadRequestError && /tools\[0\]\.function\.parameters\.properties\.d/.test(error.message),
+    );
   });
 
   test('an unsupported schema keyword is a 400 naming it', async () => {
