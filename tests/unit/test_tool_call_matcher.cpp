@@ -3,9 +3,7 @@
 // errors, and the tool-call mask against trying every token of the built-in model's V4 vocabulary.
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <cmath>
-#include <cstdio>
 #include <random>
 #include <string>
 #include <vector>
@@ -213,7 +211,7 @@ const std::shared_ptr<const ToolCallVocabulary>& v4_vocabulary() {
 }
 
 // The definition: a token is allowed when the matcher may read it and accepts all its bytes.
-TokenBitset brute_force(const ToolCallVocabulary& vocabulary, const ToolCallMatcher& matcher) {
+TokenBitset brute_force_tool_mask(const ToolCallVocabulary& vocabulary, const ToolCallMatcher& matcher) {
   TokenBitset allowed((static_cast<size_t>(vocabulary.vocab_size()) + 63) / 64, 0);
   ToolCallMatcher probe(matcher);
   for (int32_t id = 0; id < vocabulary.vocab_size(); ++id) {
@@ -243,7 +241,7 @@ TEST(ToolCallMask, EqualsTryingEveryTokenInManyStates) {
     const bool edge = length == 0 || std::string("<>\"\n").find(reply[length - 1]) != std::string::npos ||
                       static_cast<uint8_t>(reply[length - 1]) == kDsmlByte;
     if (!edge && length % 4 != 0) continue;
-    const TokenBitset expected = brute_force(*v4_vocabulary(), matcher);
+    const TokenBitset expected = brute_force_tool_mask(*v4_vocabulary(), matcher);
     EXPECT_EQ(masker.allowed(matcher), expected) << "after " << length << " bytes";
     EXPECT_EQ(masker.allowed(matcher), expected) << "(cached) after " << length << " bytes";
     ++states;
@@ -324,62 +322,6 @@ TEST(ToolCallConstraint, RandomWalksNeverDeadEnd) {
     ++finished;
   }
   EXPECT_GT(finished, 20);
-}
-
-}  // namespace
-}  // namespace lightseek
-
-namespace lightseek {
-namespace {
-
-// The per-token cost of the tool-call mask on a 129,280-row head (the built-in model's) in the
-// typical states of a reply, printed for docs/serving.md. "first" builds a fresh constraint per
-// mask (the state's first visit walks the trie), "again" masks the same state repeatedly. The
-// bound only catches a shortcut gone missing (a whole-trie walk costs milliseconds).
-TEST(ToolCallConstraint, MaskCostPerToken) {
-  const Tokenizer& tokenizer = v4_tokenizer();
-  const int32_t eos = *tokenizer.token_id("<｜end▁of▁sentence｜>");
-  const auto tools = grammar();
-  const std::string open = "\n\n<｜DSML｜tool_calls>\n<｜DSML｜invoke name=\"get_weather\">\n<｜DSML｜parameter name=";
-  struct Case {
-    const char* state;
-    std::string text;
-    bool fresh;
-  };
-  const Case cases[] = {
-      {"free content", "Let me check the weather", false},
-      {"markup, first visit", open, true},
-      {"markup, again", open, false},
-      {"raw free string", open + "\"location\" string=\"true\">Paris centre", false},
-      {"raw string with maxLength, first visit", open + "\"note\" string=\"true\">ab", true},
-      {"raw string with maxLength, again", open + "\"note\" string=\"true\">ab", false},
-      {"JSON value, inside a string", open + "\"tags\" string=\"false\">[\"ab", false},
-      {"free tool's value", "\n\n<｜DSML｜tool_calls>\n<｜DSML｜invoke name=\"search\">\n<｜DSML｜parameter name=\"q\" "
-                            "string=\"false\">{\"a\": [1, 2", false},
-  };
-  std::vector<float> logits(129280);
-  for (const Case& test : cases) {
-    auto constraint = [&] {
-      OutputConstraint made(OutputConstraint::Rules{nullptr, tools}, v4_vocabulary(), eos, std::nullopt);
-      for (int32_t id : tokenizer.encode(test.text)) made.accept(id);
-      return made;
-    };
-    OutputConstraint reused = constraint();
-    reused.mask(logits);  // builds what a state's first visit builds once per vocabulary
-    const int rounds = test.fresh ? 10 : 50;
-    double seconds = 0;
-    for (int round = 0; round < rounds; ++round) {
-      std::optional<OutputConstraint> fresh;
-      if (test.fresh) fresh.emplace(constraint());
-      std::fill(logits.begin(), logits.end(), 0.5f);
-      const auto start = std::chrono::steady_clock::now();
-      (fresh ? *fresh : reused).mask(logits);
-      seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    }
-    const double micros = seconds / rounds * 1e6;
-    std::printf("tool-call mask, %-40s %8.1f us\n", test.state, micros);
-    EXPECT_LT(micros, test.fresh ? 20000.0 : 2000.0) << test.state;
-  }
 }
 
 }  // namespace
