@@ -49,14 +49,14 @@ nlohmann::ordered_json read_json_file(const std::string& path) {
   }
 }
 
-ReasoningEffort parse_effort(const std::string& text) {
+ReasoningEffort parse_render_effort(const std::string& text) {
   if (text.empty()) return ReasoningEffort::Default;
   if (text == "high") return ReasoningEffort::High;
   if (text == "max") return ReasoningEffort::Max;
   fail("--effort must be high or max, got '", text, "'");
 }
 
-void print_ids(const std::vector<int32_t>& ids) {
+void print_token_ids(const std::vector<int32_t>& ids) {
   std::string out = "[";
   for (size_t i = 0; i < ids.size(); ++i) out += (i ? "," : "") + std::to_string(ids[i]);
   out += "]\n";
@@ -67,7 +67,7 @@ void run_render(const RenderOptions& options) {
   if (options.ids && options.model_dir.empty()) fail("--ids needs -m DIR, the model whose tokenizer.json to use");
   EncodeOptions encode;
   encode.thinking = options.thinking ? ThinkingMode::Thinking : ThinkingMode::Chat;
-  encode.effort = parse_effort(options.effort);
+  encode.effort = parse_render_effort(options.effort);
   encode.drop_thinking = !options.no_drop_thinking;
 
   const nlohmann::ordered_json messages_json = read_json_file(options.messages_file);
@@ -91,7 +91,7 @@ void run_render(const RenderOptions& options) {
     fail(options.messages_file, ": ", error.what());
   }
   if (options.ids) {
-    print_ids(Tokenizer::load_from_model_dir(options.model_dir).encode(prompt));
+    print_token_ids(Tokenizer::load_from_model_dir(options.model_dir).encode(prompt));
   } else {
     std::fwrite(prompt.data(), 1, prompt.size(), stdout);
   }

@@ -230,7 +230,7 @@ struct Mutated {
   std::vector<std::string> kinds;
 };
 
-Mutated mutate(const Endpoint& endpoint, std::mt19937& rng) {
+Mutated mutate_request(const Endpoint& endpoint, std::mt19937& rng) {
   Mutated out;
   ordered_json body = endpoint.valid;
   std::vector<std::string> raw;  // texts for "@@RAW<i>@@" placeholders beyond kRawNumbers
@@ -458,7 +458,7 @@ TEST(ServerHttpFuzz, MutatedRequestsGet200Or4xxAndTheServerKeepsServing) {
     // A few untouched requests keep the 200 paths (and whole streams) in the mix.
     std::mt19937 request_rng(static_cast<uint32_t>(rng()));
     const Mutated request = rng() % 20 == 0 ? Mutated{endpoint.valid.dump(), "application/json", {"none"}}
-                                            : mutate(endpoint, request_rng);
+                                            : mutate_request(endpoint, request_rng);
     auto response = client.Post(endpoint.path, request.body, request.content_type);
     std::string problem;
     if (!response) {

@@ -249,13 +249,13 @@ TEST(ServerOpenAIChat, LimitsAndInvalidUtf8) {
   EXPECT_TRUE(fails_with(openai::parse_chat_request(json("[1, 2]")), 400, ""));
 }
 
-GenerationRequest chat_request(std::string_view extra = "") {
+GenerationRequest openai_chat_request(std::string_view extra = "") {
   auto parsed = openai::parse_chat_request(chat_body(extra));
   EXPECT_TRUE(parsed.ok()) << parsed.error().message;
   return *parsed;
 }
 
-Usage sample_usage() {
+Usage sample_usage_with_reasoning() {
   Usage usage;
   usage.prompt_tokens = 20;
   usage.cached_prompt_tokens = 8;
@@ -269,9 +269,9 @@ TEST(ServerOpenAIChat, ResponseBodyHasOpenAIsExactShape) {
   choice.reasoning = "Let me check.";
   choice.tool_calls = {weather_call("call_abc")};
   choice.finish_reason = FinishReason::ToolCalls;
-  const GenerationOutcome outcome{{choice}, sample_usage()};
+  const GenerationOutcome outcome{{choice}, sample_usage_with_reasoning()};
   const ordered_json body =
-      openai::response_body(chat_request(R"("thinking": {"type": "enabled"})"), outcome, fixed_meta("chatcmpl-test"));
+      openai::response_body(openai_chat_request(R"("thinking": {"type": "enabled"})"), outcome, fixed_meta("chatcmpl-test"));
   EXPECT_EQ(body.dump(),
             R"({"id":"chatcmpl-test","object":"chat.completion","created":1700000000,"model":"deepseek-v4-flash",)"
             R"("choices":[{"index":0,"message":{"role":"assistant","content":null,"reasoning_content":"Let me check.",)"
@@ -285,7 +285,7 @@ TEST(ServerOpenAIChat, ResponseBodyHasOpenAIsExactShape) {
   text.content = "Hi";
   text.finish_reason = FinishReason::Length;
   text.logprobs = {TokenLogprob{"Hi", -0.25, {TokenAlternative{"Hi", -0.25}, TokenAlternative{"\xC3", -2.0}}}};
-  const ordered_json plain = openai::response_body(chat_request(R"("logprobs": true, "top_logprobs": 2)"),
+  const ordered_json plain = openai::response_body(openai_chat_request(R"("logprobs": true, "top_logprobs": 2)"),
                                                    GenerationOutcome{{text}, Usage{}}, fixed_meta("chatcmpl-2"));
   EXPECT_EQ(plain["choices"][0].dump(),
             R"({"index":0,"message":{"role":"assistant","content":"Hi"},"logprobs":{"content":[{"token":"Hi",)"
@@ -297,7 +297,7 @@ TEST(ServerOpenAIChat, MissingToolCallIdsAreGeneratedUnguessably) {
   FinishedChoice choice;
   choice.tool_calls = {weather_call(""), weather_call("")};
   choice.finish_reason = FinishReason::ToolCalls;
-  const ordered_json body = openai::response_body(chat_request(), GenerationOutcome{{choice}, Usage{}}, fixed_meta("x"));
+  const ordered_json body = openai::response_body(openai_chat_request(), GenerationOutcome{{choice}, Usage{}}, fixed_meta("x"));
   const std::string first = body["choices"][0]["message"]["tool_calls"][0]["id"];
   const std::string second = body["choices"][0]["message"]["tool_calls"][1]["id"];
   EXPECT_TRUE(has_id_shape(first, "call_"));
@@ -307,7 +307,7 @@ TEST(ServerOpenAIChat, MissingToolCallIdsAreGeneratedUnguessably) {
 
 TEST(ServerOpenAIChat, StreamBytesForReasoningContentAndAToolCall) {
   const GenerationRequest request =
-      chat_request(R"("stream": true, "stream_options": {"include_usage": true}, "thinking": {"type": "enabled"})");
+      openai_chat_request(R"("stream": true, "stream_options": {"include_usage": true}, "thinking": {"type": "enabled"})");
   auto stream = openai::make_stream_formatter(request, fixed_meta("chatcmpl-test"));
   EXPECT_EQ(stream->content_type(), "text/event-stream");
   std::string bytes;
@@ -318,7 +318,7 @@ TEST(ServerOpenAIChat, StreamBytesForReasoningContentAndAToolCall) {
   bytes += stream->write(ToolCallCompleted{0, weather_call("call_abc")});
   bytes += stream->write(ChoiceFinished{0, FinishReason::ToolCalls, std::nullopt});
   EXPECT_FALSE(stream->finished());
-  bytes += stream->write(StreamFinished{sample_usage()});
+  bytes += stream->write(StreamFinished{sample_usage_with_reasoning()});
   EXPECT_TRUE(stream->finished());
   EXPECT_EQ(stream->write(ContentDelta{0, "late", {}}), "");
 
@@ -344,7 +344,7 @@ TEST(ServerOpenAIChat, StreamBytesForReasoningContentAndAToolCall) {
 }
 
 TEST(ServerOpenAIChat, StreamWithoutUsageNumbersToolCallsAndChoices) {
-  const GenerationRequest request = chat_request(R"("stream": true, "n": 2)");
+  const GenerationRequest request = openai_chat_request(R"("stream": true, "n": 2)");
   auto stream = openai::make_stream_formatter(request, fixed_meta("c"));
   // No StreamStarted: the opening chunks come with the first event.
   std::string bytes = stream->write(ToolCallCompleted{1, weather_call("call_a")});
@@ -376,7 +376,7 @@ TEST(ServerOpenAIChat, StreamWithoutUsageNumbersToolCallsAndChoices) {
 }
 
 TEST(ServerOpenAIChat, StreamErrorAndErrorBody) {
-  auto stream = openai::make_stream_formatter(chat_request(R"("stream": true)"), fixed_meta("c"));
+  auto stream = openai::make_stream_formatter(openai_chat_request(R"("stream": true)"), fixed_meta("c"));
   (void)stream->write(ContentDelta{0, "partial", {}});
   EXPECT_EQ(stream->write_error(server_error("model failed")),
             "data: {\"error\":{\"message\":\"model failed\",\"type\":\"server_error\",\"param\":null,\"code\":null}}\n\n");

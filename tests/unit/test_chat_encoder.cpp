@@ -34,7 +34,7 @@ const std::string kEndThink = "</think>";
 
 std::filesystem::path encoding_fixtures() { return fixture_dir() / "v4-encoding"; }
 
-std::string read_file(const std::filesystem::path& path) {
+std::string read_fixture(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   EXPECT_TRUE(in) << "cannot read " << path;
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
@@ -63,12 +63,12 @@ std::string error_of(const std::function<void()>& action) {
 
 std::string golden_prompt(int test, const EncodeOptions& options) {
   const auto input =
-      ordered_json::parse(read_file(encoding_fixtures() / "tests" / ("test_input_" + std::to_string(test) + ".json")));
+      ordered_json::parse(read_fixture(encoding_fixtures() / "tests" / ("test_input_" + std::to_string(test) + ".json")));
   return encode_chat(parse_chat_messages(input), options);
 }
 
 std::string golden_output(int test) {
-  return read_file(encoding_fixtures() / "tests" / ("test_output_" + std::to_string(test) + ".txt"));
+  return read_fixture(encoding_fixtures() / "tests" / ("test_output_" + std::to_string(test) + ".txt"));
 }
 
 // --- DeepSeek's golden vectors (README: tests 1-3 thinking mode, test 4 chat mode) -------------
@@ -91,7 +91,7 @@ TEST(ChatEncoderGolden, ActionTaskInChatMode) { EXPECT_EQ(golden_prompt(4, Encod
 // --- constants ---------------------------------------------------------------------------------
 
 TEST(ChatEncoderConstants, EveryLibraryConstantEqualsConstantsJson) {
-  const auto file = ordered_json::parse(read_file(encoding_fixtures() / "constants.json"))["constants"];
+  const auto file = ordered_json::parse(read_fixture(encoding_fixtures() / "constants.json"))["constants"];
   std::set<std::string> names_in_file;
   for (const auto& [name, entry] : file.items()) {
     if (entry["value"].is_object()) {
@@ -319,7 +319,7 @@ TEST(ChatEncoder, TheAssistantTokenPrecedesALatestReminder) {
 }
 
 TEST(ChatEncoder, ContinuingAContextWritesOnlyTheNewMessagesWithoutBos) {
-  const auto conversation = ordered_json::parse(read_file(encoding_fixtures() / "tests" / "test_input_2.json"));
+  const auto conversation = ordered_json::parse(read_fixture(encoding_fixtures() / "tests" / "test_input_2.json"));
   std::vector<ChatMessage> messages = parse_chat_messages(conversation);  // system, user, assistant, user, assistant
   messages.pop_back();
   EncodeOptions continued = thinking_mode();

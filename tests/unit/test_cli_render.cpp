@@ -20,7 +20,7 @@ using ::testing::HasSubstr;
 
 std::string golden(const std::string& name) { return (fixture_dir() / "v4-encoding" / "tests" / name).string(); }
 
-std::string read_file(const std::string& path) {
+std::string read_text_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
@@ -44,11 +44,11 @@ class CliRender : public ::testing::Test {
 TEST_F(CliRender, GoldenInputsGiveDeepSeeksPromptsExactly) {
   const auto two = run_lightseek("render --thinking --messages " + golden("test_input_2.json"));
   ASSERT_EQ(two.exit_code, 0) << two.output;
-  EXPECT_EQ(two.output, read_file(golden("test_output_2.txt")));  // no newline added
+  EXPECT_EQ(two.output, read_text_file(golden("test_output_2.txt")));  // no newline added
   const auto one = run_lightseek("render --thinking --messages " + golden("test_input_1.json"));
-  EXPECT_EQ(one.output, read_file(golden("test_output_1.txt")));
+  EXPECT_EQ(one.output, read_text_file(golden("test_output_1.txt")));
   const auto four = run_lightseek("render --messages " + golden("test_input_4.json"));
-  EXPECT_EQ(four.output, read_file(golden("test_output_4.txt")));
+  EXPECT_EQ(four.output, read_text_file(golden("test_output_4.txt")));
 }
 
 TEST_F(CliRender, ToolsResponseFormatAndEffortFromFlags) {
@@ -78,7 +78,7 @@ TEST_F(CliRender, IdsAreTheTokenizersEncodingOfThePrompt) {
   const auto result = run_lightseek("render --thinking --ids -m " + tokenizer_dir.string() + " --messages " +
                                     golden("test_input_2.json"));
   ASSERT_EQ(result.exit_code, 0) << result.output;
-  const auto ids = Tokenizer::load_from_model_dir(tokenizer_dir).encode(read_file(golden("test_output_2.txt")));
+  const auto ids = Tokenizer::load_from_model_dir(tokenizer_dir).encode(read_text_file(golden("test_output_2.txt")));
   std::string expected = "[";
   for (size_t i = 0; i < ids.size(); ++i) expected += (i ? "," : "") + std::to_string(ids[i]);
   EXPECT_EQ(result.output, expected + "]\n");

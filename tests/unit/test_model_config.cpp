@@ -87,7 +87,7 @@ constexpr const char* kOfficialFlashConfig = R"json({
 
 json tiny_native_json() { return json::parse(kTinyNativeConfig); }
 
-std::string parse_error(const json& config_json) {
+std::string config_parse_error(const json& config_json) {
   try {
     parse_model_config(config_json, "config.json");
   } catch (const Error& error) {
@@ -115,7 +115,7 @@ std::vector<int> hash_routed_indices(const std::vector<LayerSpec>& layers) {
   return indices;
 }
 
-std::optional<std::filesystem::path> oracle_fixtures() {
+std::optional<std::filesystem::path> oracle_config_fixtures() {
   for (const std::filesystem::path& root : {std::filesystem::path(LIGHTSEEK_TEST_FIXTURES) / "v4-oracle",
                                             std::filesystem::path(LIGHTSEEK_SHARED_DIR) / "fixtures" / "v4-oracle"}) {
     if (std::filesystem::is_regular_file(root / "tiny" / "config.json")) return root;
@@ -133,7 +133,7 @@ constexpr auto kHca = AttentionKind::HeavilyCompressed;
 class ModelConfigFixtures : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto root = oracle_fixtures();
+    auto root = oracle_config_fixtures();
     if (!root) GTEST_SKIP() << "v4-oracle fixtures not found";
     root_ = *root;
   }
@@ -435,7 +435,7 @@ class ModelConfigValidation : public ::testing::TestWithParam<ValidationCase> {}
 TEST_P(ModelConfigValidation, ErrorNamesTheField) {
   json config_json = tiny_native_json();
   GetParam().mutate(config_json);
-  const std::string message = parse_error(config_json);
+  const std::string message = config_parse_error(config_json);
   EXPECT_THAT(message, HasSubstr("config.json: "));
   EXPECT_EQ(message.find('\n'), std::string::npos) << message;
   for (const auto& part : GetParam().expected_parts) EXPECT_THAT(message, HasSubstr(part));

@@ -19,7 +19,7 @@ namespace {
 
 using ordered_json = nlohmann::ordered_json;
 
-constexpr std::string_view kEos = "<｜end▁of▁sentence｜>";
+constexpr std::string_view kEndOfSentence = "<｜end▁of▁sentence｜>";
 
 struct Parsed {
   std::string reasoning;
@@ -109,9 +109,9 @@ std::vector<GeneratedTurn> assistant_turns(const std::string& conversation) {
       EXPECT_TRUE(rest.starts_with("</think>")) << rest.substr(0, 40);
       rest.remove_prefix(std::string_view("</think>").size());
     }
-    const size_t end = rest.find(kEos);
+    const size_t end = rest.find(kEndOfSentence);
     EXPECT_NE(end, std::string_view::npos);
-    turn.generation = std::string(rest.substr(0, end + kEos.size()));
+    turn.generation = std::string(rest.substr(0, end + kEndOfSentence.size()));
     turns.push_back(std::move(turn));
   }
   return turns;
@@ -178,7 +178,7 @@ TEST(OutputParser, GoldenTurnsAreIndependentOfSplitPoints) {
 TEST(OutputParser, EndOfSentenceTextIsOptionalAndNeverContent) {
   for (const ExpectedTurn& expected : expected_turns()) {
     const GeneratedTurn turn = golden_turn(expected);
-    const std::string without_eos = turn.generation.substr(0, turn.generation.size() - kEos.size());
+    const std::string without_eos = turn.generation.substr(0, turn.generation.size() - kEndOfSentence.size());
     EXPECT_EQ(describe(parse_whole(turn.mode, without_eos)), describe(parse_whole(turn.mode, turn.generation)));
   }
   EXPECT_EQ(parse_whole(ThinkingMode::Chat, "Hello<｜end▁of▁sentence｜>").content, "Hello");

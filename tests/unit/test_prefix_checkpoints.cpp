@@ -10,9 +10,9 @@
 namespace lightseek {
 namespace {
 
-constexpr int32_t kUser = 7;
-constexpr int32_t kAssistant = 9;
-const CheckpointMarkers kMarkers{kAssistant, kUser};
+constexpr int32_t kUserMarker = 7;
+constexpr int32_t kAssistantMarker = 9;
+const CheckpointMarkers kMarkers{kAssistantMarker, kUserMarker};
 
 // A prompt of `size` plain tokens (id 1) with markers placed at the given positions.
 std::vector<int32_t> prompt_with(int64_t size, std::vector<std::pair<int64_t, int32_t>> markers) {
@@ -22,27 +22,27 @@ std::vector<int32_t> prompt_with(int64_t size, std::vector<std::pair<int64_t, in
 }
 
 TEST(PrefixCheckpoints, AShortPromptIsSavedOnlyAtItsEnd) {
-  EXPECT_EQ(prefix_checkpoints(prompt_with(20, {{2, kUser}}), kMarkers), (std::vector<int64_t>{20}));
+  EXPECT_EQ(prefix_checkpoints(prompt_with(20, {{2, kUserMarker}}), kMarkers), (std::vector<int64_t>{20}));
   // A turn's end is saved however short: the next turn resumes there.
-  EXPECT_EQ(prefix_checkpoints(prompt_with(20, {{2, kUser}, {8, kAssistant}}), kMarkers), (std::vector<int64_t>{9, 20}));
+  EXPECT_EQ(prefix_checkpoints(prompt_with(20, {{2, kUserMarker}, {8, kAssistantMarker}}), kMarkers), (std::vector<int64_t>{9, 20}));
   EXPECT_EQ(prefix_checkpoints(prompt_with(1, {}), kMarkers), (std::vector<int64_t>{1}));
   EXPECT_TRUE(prefix_checkpoints(std::vector<int32_t>{}, kMarkers).empty());
 }
 
 TEST(PrefixCheckpoints, ASystemPromptIsSavedBeforeTheFirstUserTurn) {
   // BOS + 99 tokens of system prompt, then <｜User｜> ... <｜Assistant｜> at the end.
-  const auto prompt = prompt_with(160, {{100, kUser}, {159, kAssistant}});
+  const auto prompt = prompt_with(160, {{100, kUserMarker}, {159, kAssistantMarker}});
   EXPECT_EQ(prefix_checkpoints(prompt, kMarkers), (std::vector<int64_t>{100, 160}));
 }
 
 TEST(PrefixCheckpoints, EveryTurnIsSavedAfterItsAssistantMarkerAndBeforeTheNextUser) {
-  const auto prompt = prompt_with(400, {{50, kUser}, {80, kAssistant}, {200, kUser}, {240, kAssistant}, {380, kUser}});
+  const auto prompt = prompt_with(400, {{50, kUserMarker}, {80, kAssistantMarker}, {200, kUserMarker}, {240, kAssistantMarker}, {380, kUserMarker}});
   EXPECT_EQ(prefix_checkpoints(prompt, kMarkers), (std::vector<int64_t>{50, 81, 200, 241, 380, 400}));
 }
 
 TEST(PrefixCheckpoints, LongStretchesGetCheckpointsAtDoublingDistances) {
   // A 10,000-token user message starting at 100, then the assistant marker.
-  const auto prompt = prompt_with(10'200, {{100, kUser}, {10'100, kAssistant}});
+  const auto prompt = prompt_with(10'200, {{100, kUserMarker}, {10'100, kAssistantMarker}});
   EXPECT_EQ(prefix_checkpoints(prompt, kMarkers),
             (std::vector<int64_t>{100, 1124, 2148, 4196, 8292, 10'101, 10'200}));
   // Without markers the stretch is the whole prompt.

@@ -22,7 +22,7 @@ namespace fs = std::filesystem;
 
 constexpr const char* kIdentity = "test-model numerics=test";
 
-std::vector<int32_t> random_tokens(int64_t count, uint32_t seed) {
+std::vector<int32_t> random_state_tokens(int64_t count, uint32_t seed) {
   std::mt19937 generator(seed);
   std::uniform_int_distribution<int32_t> pick(2, 1279);
   std::vector<int32_t> out(static_cast<size_t>(count));
@@ -45,24 +45,24 @@ CachedState prefill(Transformer& model, const std::vector<int32_t>& tokens) {
 }
 
 template <typename T>
-bool same_bits(const std::vector<T>& a, const std::vector<T>& b) {
+bool same_state_bits(const std::vector<T>& a, const std::vector<T>& b) {
   return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0);
 }
 
-bool same_bits(const KvRows& a, const KvRows& b) {
+bool same_state_bits(const KvRows& a, const KvRows& b) {
   const auto x = a.stored_bytes(), y = b.stored_bytes();
   return a.same_layout(b) && a.count() == b.count() && x.size() == y.size() &&
          (x.empty() || std::memcmp(x.data(), y.data(), x.size()) == 0);
 }
 
-bool same_bits(const CompressorState& a, const CompressorState& b) {
-  return a.ratio == b.ratio && a.width == b.width && a.overlapping == b.overlapping && same_bits(a.u, b.u) &&
-         same_bits(a.z, b.z);
+bool same_state_bits(const CompressorState& a, const CompressorState& b) {
+  return a.ratio == b.ratio && a.width == b.width && a.overlapping == b.overlapping && same_state_bits(a.u, b.u) &&
+         same_state_bits(a.z, b.z);
 }
 
 void expect_identical(const CachedState& a, const CachedState& b) {
   EXPECT_EQ(a.tokens, b.tokens);
-  EXPECT_TRUE(same_bits(a.last_logits, b.last_logits));
+  EXPECT_TRUE(same_state_bits(a.last_logits, b.last_logits));
   ASSERT_EQ(a.state.length, b.state.length);
   ASSERT_EQ(a.state.layers.size(), b.state.layers.size());
   for (size_t i = 0; i < a.state.layers.size(); ++i) {
@@ -70,11 +70,11 @@ void expect_identical(const CachedState& a, const CachedState& b) {
     EXPECT_EQ(x.window, y.window) << "layer " << i;
     EXPECT_EQ(x.head_dim, y.head_dim) << "layer " << i;
     EXPECT_EQ(x.index_dim, y.index_dim) << "layer " << i;
-    EXPECT_TRUE(same_bits(x.ring, y.ring)) << "layer " << i;
-    EXPECT_TRUE(same_bits(x.entries, y.entries)) << "layer " << i;
-    EXPECT_TRUE(same_bits(x.index_keys, y.index_keys)) << "layer " << i;
-    EXPECT_TRUE(same_bits(x.compressor, y.compressor)) << "layer " << i;
-    EXPECT_TRUE(same_bits(x.index_compressor, y.index_compressor)) << "layer " << i;
+    EXPECT_TRUE(same_state_bits(x.ring, y.ring)) << "layer " << i;
+    EXPECT_TRUE(same_state_bits(x.entries, y.entries)) << "layer " << i;
+    EXPECT_TRUE(same_state_bits(x.index_keys, y.index_keys)) << "layer " << i;
+    EXPECT_TRUE(same_state_bits(x.compressor, y.compressor)) << "layer " << i;
+    EXPECT_TRUE(same_state_bits(x.index_compressor, y.index_compressor)) << "layer " << i;
   }
 }
 
@@ -90,7 +90,7 @@ void write_bytes(const fs::path& path, const std::string& bytes) {
 
 // The message of the Error `action` throws ("" when it throws nothing).
 template <typename Action>
-std::string error_of(Action&& action) {
+std::string state_error_of(Action&& action) {
   try {
     action();
   } catch (const Error& error) {
@@ -115,7 +115,7 @@ struct WrittenState {
 
   WrittenState(const std::string& preset, Numerics numerics, int64_t tokens, const std::string& name) {
     model = LoadedModel::open(preset, NumericsOptions{numerics, true});
-    entry = prefill(*model->transformer, random_tokens(tokens, 11));
+    entry = prefill(*model->transformer, random_state_tokens(tokens, 11));
     dir = test_temp_dir(name);
     file = dir / "state.bin";
     write_state_file(file, entry, kIdentity);
@@ -124,10 +124,10 @@ struct WrittenState {
   ~WrittenState() { fs::remove_all(dir); }
 
   std::string read_error() const {
-    return error_of([&] { read_state_file(file, kIdentity, model->transformer->new_sequence()); });
+    return state_error_of([&] { read_state_file(file, kIdentity, model->transformer->new_sequence()); });
   }
   std::string summary_error() const {
-    return error_of([&] { read_state_file_summary(file, kIdentity); });
+    return state_error_of([&] { read_state_file_summary(file, kIdentity); });
   }
 };
 
@@ -146,15 +146,15 @@ TEST(StateFile, KvRowsRebuildFromTheirStoredBytesOnlyWhenTheSizesAgree) {
     rebuilt.assign_stored(0, {});
     EXPECT_EQ(rebuilt.count(), 0);
     rebuilt.assign_stored(3, stored);
-    EXPECT_TRUE(same_bits(rebuilt, rows));
+    EXPECT_TRUE(same_state_bits(rebuilt, rows));
     std::vector<float> a(row.size()), b(row.size());
     rows.read(2, a.data());
     rebuilt.read(2, b.data());
-    EXPECT_TRUE(same_bits(a, b));
+    EXPECT_TRUE(same_state_bits(a, b));
     EXPECT_THROW(rebuilt.assign_stored(2, stored), Error);
     EXPECT_THROW(rebuilt.assign_stored(-1, {}), Error);
     EXPECT_THROW(rebuilt.assign_stored(3, std::span(stored).first(stored.size() - 1)), Error);
-    EXPECT_TRUE(same_bits(rebuilt, rows)) << "a refused assignment changes nothing";
+    EXPECT_TRUE(same_state_bits(rebuilt, rows)) << "a refused assignment changes nothing";
   }
 }
 
@@ -210,7 +210,7 @@ TEST(StateFile, AResumedStateContinuesBitIdenticallyToAFreshPrefill) {
     SCOPED_TRACE(str_cat(c.preset, " numerics ", static_cast<int>(c.numerics)));
     auto model = LoadedModel::open(c.preset, NumericsOptions{c.numerics, true});
     Transformer& transformer = *model->transformer;
-    const auto all = random_tokens(150, 21);  // past flash_ratios' window of 128
+    const auto all = random_state_tokens(150, 21);  // past flash_ratios' window of 128
     const std::vector<int32_t> head(all.begin(), all.begin() + 137), tail(all.begin() + 137, all.end());
     const fs::path dir = test_temp_dir("state-file-resume");
     const CachedState written = prefill(transformer, head);
@@ -218,11 +218,11 @@ TEST(StateFile, AResumedStateContinuesBitIdenticallyToAFreshPrefill) {
 
     const CachedState resumed = read_state_file(dir / "head", kIdentity, transformer.new_sequence());
     const std::vector<float> from_file = continue_with(transformer, resumed.state, tail);
-    EXPECT_TRUE(same_bits(from_file, continue_with(transformer, written.state, tail)));
+    EXPECT_TRUE(same_state_bits(from_file, continue_with(transformer, written.state, tail)));
     if (c.chunking_is_exact) {
-      EXPECT_TRUE(same_bits(from_file, prefill(transformer, all).last_logits));
+      EXPECT_TRUE(same_state_bits(from_file, prefill(transformer, all).last_logits));
     }
-    EXPECT_TRUE(same_bits(resumed.last_logits, written.last_logits));
+    EXPECT_TRUE(same_state_bits(resumed.last_logits, written.last_logits));
     fs::remove_all(dir);
   }
 }
@@ -306,12 +306,12 @@ TEST(StateFile, AFutureVersionIsRejected) {
 TEST(StateFile, AnotherModelsFileIsRejected) {
   WrittenState written("tiny", Numerics::Exact, 5, "identity");
   const auto layout = written.model->transformer->new_sequence();
-  const std::string error = error_of([&] { read_state_file(written.file, "another model", layout); });
+  const std::string error = state_error_of([&] { read_state_file(written.file, "another model", layout); });
   EXPECT_TRUE(contains(error, written.file.string())) << error;
   EXPECT_TRUE(contains(error, "another model or numerics")) << error;
   EXPECT_TRUE(contains(error, kIdentity)) << error;
   EXPECT_TRUE(
-      contains(error_of([&] { read_state_file_summary(written.file, "another model"); }), "another model or numerics"));
+      contains(state_error_of([&] { read_state_file_summary(written.file, "another model"); }), "another model or numerics"));
 }
 
 TEST(StateFile, AnotherLayoutIsRejectedWithWhatDiffers) {
@@ -319,23 +319,23 @@ TEST(StateFile, AnotherLayoutIsRejectedWithWhatDiffers) {
   WrittenState coded("tiny_native", Numerics::Reference, 20, "layout");
   auto exact = LoadedModel::open("tiny_native", NumericsOptions{Numerics::Exact, true});
   const std::string formats =
-      error_of([&] { read_state_file(coded.file, kIdentity, exact->transformer->new_sequence()); });
+      state_error_of([&] { read_state_file(coded.file, kIdentity, exact->transformer->new_sequence()); });
   EXPECT_TRUE(contains(formats, coded.file.string())) << formats;
   EXPECT_TRUE(contains(formats, "layer 0 compressed KV: format")) << formats;
 
   auto other = LoadedModel::open("flash_ratios");  // window 128, ratio 128
   const std::string window =
-      error_of([&] { read_state_file(coded.file, kIdentity, other->transformer->new_sequence()); });
+      state_error_of([&] { read_state_file(coded.file, kIdentity, other->transformer->new_sequence()); });
   EXPECT_TRUE(contains(window, "layer 0: window 16")) << window;
 
   SequenceState fewer_layers = coded.model->transformer->new_sequence();
   fewer_layers.layers.pop_back();
-  EXPECT_TRUE(contains(error_of([&] { read_state_file(coded.file, kIdentity, fewer_layers); }),
+  EXPECT_TRUE(contains(state_error_of([&] { read_state_file(coded.file, kIdentity, fewer_layers); }),
                        "5 layers where the model has 4"));
 
   SequenceState other_ratio = coded.model->transformer->new_sequence();
   other_ratio.layers[2].compressor.reset(8, other_ratio.layers[2].compressor.width, false);
-  const std::string counts = error_of([&] { read_state_file(coded.file, kIdentity, other_ratio); });
+  const std::string counts = state_error_of([&] { read_state_file(coded.file, kIdentity, other_ratio); });
   EXPECT_TRUE(contains(counts, "layer 2 compressed KV: 1 rows where 2 follow from the token count")) << counts;
 }
 
@@ -367,16 +367,16 @@ TEST(StateFile, WritingRefusesAStateWhoseLengthIsNotTheTokenCount) {
   CachedState entry = written.entry;
   entry.tokens.pop_back();
   const fs::path file = written.dir / "inconsistent";
-  EXPECT_TRUE(contains(error_of([&] { write_state_file(file, entry, kIdentity); }), "state after 6 tokens"));
+  EXPECT_TRUE(contains(state_error_of([&] { write_state_file(file, entry, kIdentity); }), "state after 6 tokens"));
   EXPECT_FALSE(fs::exists(file));
-  EXPECT_NE(error_of([&] { write_state_file(file, written.entry, ""); }), "");
-  EXPECT_NE(error_of([&] { write_state_file(file, written.entry, std::string(kMaxIdentityBytes + 1, 'x')); }), "");
+  EXPECT_NE(state_error_of([&] { write_state_file(file, written.entry, ""); }), "");
+  EXPECT_NE(state_error_of([&] { write_state_file(file, written.entry, std::string(kMaxIdentityBytes + 1, 'x')); }), "");
   EXPECT_FALSE(fs::exists(file));
 }
 
 TEST(StateFile, WritingOverwritesAtomicallyAndLeavesNoTemporaryFiles) {
   WrittenState written("tiny", Numerics::Exact, 30, "overwrite");
-  const CachedState shorter = prefill(*written.model->transformer, random_tokens(7, 99));
+  const CachedState shorter = prefill(*written.model->transformer, random_state_tokens(7, 99));
   write_state_file(written.file, shorter, kIdentity);
   expect_identical(read_state_file(written.file, kIdentity, written.model->transformer->new_sequence()), shorter);
   write_state_file(written.file, written.entry, kIdentity);
@@ -389,7 +389,7 @@ TEST(StateFile, WritingOverwritesAtomicallyAndLeavesNoTemporaryFiles) {
 TEST(StateFile, AFailedWriteLeavesNothingUnderTheFinalName) {
   WrittenState written("tiny", Numerics::Exact, 5, "failed-write");
   const fs::path missing = written.dir / "no such directory" / "state.bin";
-  const std::string error = error_of([&] { write_state_file(missing, written.entry, kIdentity); });
+  const std::string error = state_error_of([&] { write_state_file(missing, written.entry, kIdentity); });
   EXPECT_TRUE(contains(error, missing.string())) << error;
   EXPECT_FALSE(fs::exists(missing));
 
@@ -397,7 +397,7 @@ TEST(StateFile, AFailedWriteLeavesNothingUnderTheFinalName) {
   const fs::path read_only = written.dir / "read-only";
   fs::create_directory(read_only);
   fs::permissions(read_only, fs::perms::owner_read | fs::perms::owner_exec);
-  EXPECT_NE(error_of([&] { write_state_file(read_only / "state.bin", written.entry, kIdentity); }), "");
+  EXPECT_NE(state_error_of([&] { write_state_file(read_only / "state.bin", written.entry, kIdentity); }), "");
   EXPECT_FALSE(fs::exists(read_only / "state.bin"));
   EXPECT_TRUE(fs::is_empty(read_only));
   fs::permissions(read_only, fs::perms::owner_all);
@@ -406,8 +406,8 @@ TEST(StateFile, AFailedWriteLeavesNothingUnderTheFinalName) {
 TEST(StateFile, AMissingFileOrADirectoryIsAnError) {
   WrittenState written("tiny", Numerics::Exact, 2, "missing");
   const auto layout = written.model->transformer->new_sequence();
-  EXPECT_TRUE(contains(error_of([&] { read_state_file(written.dir / "absent", kIdentity, layout); }), "cannot open"));
-  EXPECT_TRUE(contains(error_of([&] { read_state_file(written.dir, kIdentity, layout); }), "not a regular file"));
+  EXPECT_TRUE(contains(state_error_of([&] { read_state_file(written.dir / "absent", kIdentity, layout); }), "cannot open"));
+  EXPECT_TRUE(contains(state_error_of([&] { read_state_file(written.dir, kIdentity, layout); }), "not a regular file"));
 }
 
 LoadedTextModel open_for_identity(const std::string& preset) {

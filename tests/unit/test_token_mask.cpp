@@ -25,17 +25,17 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-const Tokenizer& deepseek() {
+const Tokenizer& deepseek_tokenizer() {
   static const Tokenizer tokenizer = Tokenizer::load_from_model_dir(fixture_dir() / "tokenizer" / "deepseek-v3");
   return tokenizer;
 }
 
 const std::shared_ptr<const TokenTrie>& deepseek_trie() {
-  static const std::shared_ptr<const TokenTrie> trie = TokenTrie::build(deepseek());
+  static const std::shared_ptr<const TokenTrie> trie = TokenTrie::build(deepseek_tokenizer());
   return trie;
 }
 
-std::shared_ptr<const JsonSchemaGrammar> compile(const std::string& schema) {
+std::shared_ptr<const JsonSchemaGrammar> compile_schema(const std::string& schema) {
   return JsonSchemaGrammar::compile(Json::parse(schema), "schema");
 }
 
@@ -58,7 +58,7 @@ size_t count(const TokenBitset& bits) {
 }
 
 TEST(TokenTrie, HoldsEveryTokenButSpecialAndMarkerTokens) {
-  const Tokenizer& tokenizer = deepseek();
+  const Tokenizer& tokenizer = deepseek_tokenizer();
   const TokenTrie& trie = *deepseek_trie();
   EXPECT_EQ(trie.vocab_size(), tokenizer.vocab_size());
   EXPECT_FALSE(trie.usable(*tokenizer.token_id("<｜end▁of▁sentence｜>")));
@@ -95,7 +95,7 @@ TEST(TokenMask, EqualsTryingEveryTokenInManyStates) {
   const TokenTrie& trie = *deepseek_trie();
   int states = 0, string_states = 0;
   for (const Sample& sample : kSamples) {
-    const auto grammar = compile(sample.schema);
+    const auto grammar = compile_schema(sample.schema);
     const std::string document = sample.document;
     ASSERT_TRUE(Json::accept(document)) << document;
     JsonMatcher matcher(*grammar);
@@ -120,7 +120,7 @@ TEST(TokenMask, EqualsTryingEveryTokenInManyStates) {
 
 TEST(TokenMask, NearTheEndOfABoundedStringOnlyShortTokensFit) {
   const TokenTrie& trie = *deepseek_trie();
-  const auto grammar = compile(R"({"type": "object", "properties": {"s": {"type": "string", "minLength": 2,
+  const auto grammar = compile_schema(R"({"type": "object", "properties": {"s": {"type": "string", "minLength": 2,
       "maxLength": 4}}, "required": ["s"], "additionalProperties": false})");
   TokenMasker masker(deepseek_trie());
   for (const char* prefix : {R"({"s":")", R"({"s":"a)", R"({"s":"ab)", R"({"s":"abc)", R"({"s":"abcd)", R"({"s":"\)"}) {
@@ -131,8 +131,8 @@ TEST(TokenMask, NearTheEndOfABoundedStringOnlyShortTokensFit) {
   JsonMatcher full(*grammar);
   ASSERT_TRUE(full.advance(R"({"s":"abcd)"));
   const TokenBitset& allowed = masker.allowed(full);
-  EXPECT_TRUE(token_allowed(allowed, *deepseek().token_id("\"}")));
-  EXPECT_FALSE(token_allowed(allowed, *deepseek().token_id("e")));
+  EXPECT_TRUE(token_allowed(allowed, *deepseek_tokenizer().token_id("\"}")));
+  EXPECT_FALSE(token_allowed(allowed, *deepseek_tokenizer().token_id("e")));
 }
 
 std::vector<float> flat_logits(size_t size) { return std::vector<float>(size, 0.0f); }
@@ -146,9 +146,9 @@ std::vector<int32_t> allowed_ids(const std::vector<float>& logits) {
 }
 
 TEST(OutputConstraint, EndOfSentenceOnlyWhenTheDocumentIsWhole) {
-  const Tokenizer& tokenizer = deepseek();
+  const Tokenizer& tokenizer = deepseek_tokenizer();
   const int32_t eos = *tokenizer.token_id("<｜end▁of▁sentence｜>");
-  OutputConstraint constraint(compile(R"({"type": "object", "properties": {"n": {"type": "integer"}},
+  OutputConstraint constraint(compile_schema(R"({"type": "object", "properties": {"n": {"type": "integer"}},
       "required": ["n"], "additionalProperties": false})"), deepseek_trie(), eos, std::nullopt);
   // 10 rows more than the tokenizer has ids, as V4's head has: never allowed.
   auto logits = flat_logits(static_cast<size_t>(tokenizer.vocab_size()) + 10);
@@ -171,9 +171,9 @@ TEST(OutputConstraint, EndOfSentenceOnlyWhenTheDocumentIsWhole) {
 }
 
 TEST(OutputConstraint, ANumberAtTheTopMayEndOrGoOn) {
-  const Tokenizer& tokenizer = deepseek();
+  const Tokenizer& tokenizer = deepseek_tokenizer();
   const int32_t eos = *tokenizer.token_id("<｜end▁of▁sentence｜>");
-  OutputConstraint constraint(compile(R"({"type": "integer"})"), deepseek_trie(), eos, std::nullopt);
+  OutputConstraint constraint(compile_schema(R"({"type": "integer"})"), deepseek_trie(), eos, std::nullopt);
   constraint.accept(*tokenizer.token_id("4"));
   auto logits = flat_logits(static_cast<size_t>(tokenizer.vocab_size()));
   constraint.mask(logits);
@@ -184,7 +184,7 @@ TEST(OutputConstraint, ANumberAtTheTopMayEndOrGoOn) {
 }
 
 TEST(OutputConstraint, ReasoningIsFreeButMustEndBeforeTheAnswer) {
-  const Tokenizer& tokenizer = deepseek();
+  const Tokenizer& tokenizer = deepseek_tokenizer();
   const int32_t eos = *tokenizer.token_id("<｜end▁of▁sentence｜>");
   const int32_t end_of_thinking = *tokenizer.token_id("<｜tool▁calls▁end｜>");  // stands in for </think> here
   OutputConstraint constraint(JsonSchemaGrammar::any_object(), deepseek_trie(), eos, end_of_thinking);
@@ -210,7 +210,7 @@ TEST(StructuredGeneration, BuiltInModelAnswersWithMatchingJsonUnderEverySeed) {
       "properties": {"name": {"type": "string", "maxLength": 8}, "size": {"type": "integer", "minimum": -5,
       "maximum": 500}, "ok": {"type": "boolean"}, "kind": {"enum": ["x", "y"]},
       "list": {"type": "array", "items": {"type": "number", "minimum": 0, "maximum": 1}, "maxItems": 2}}})";
-  const auto grammar = compile(schema_text);
+  const auto grammar = compile_schema(schema_text);
   for (uint64_t seed = 1; seed <= 6; ++seed) {
     Session session(*model->transformer);
     Conversation conversation(session, *model->tokenizer);
