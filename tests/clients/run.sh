@@ -34,7 +34,7 @@ trap cleanup EXIT
 api_key="clients-test-key"
 if [ "$mode" = model ]; then
   tests="$here/structured.test.mjs"
-  "$lightseek" serve --port 0 --api-key "$api_key" --parallel 2 2> "$work/server.log" &
+  "$lightseek" serve --port 0 --api-key "$api_key" --parallel 2 --threads 1 2> "$work/server.log" &
 else
   tests="$here/clients.test.mjs"
   # The scripted completions, in the order clients.test.mjs sends its generating requests.

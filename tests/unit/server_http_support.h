@@ -17,6 +17,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "core/thread_pool.h"
 #include "runtime/loaded_model.h"
 #include "runtime/prefix_cache.h"
 #include "server/http_server.h"
@@ -100,19 +101,20 @@ class TestServer {
   std::thread thread_;
 };
 
-// `lightseek serve --numerics exact` on the built-in model (real sampling), with or without a
-// prefix cache (kept in `cache_directory` too when one is given).
+// `lightseek serve` on the built-in model (real sampling), with or without a prefix cache (kept
+// in `cache_directory` too when one is given). Exact numerics by default; tests that need no
+// bit-exactness pass Numerics::Fast, which runs their long tool-calling prompts several times
+// faster (and much faster under ASan, where the exact scalar path dominates CI time).
 class ModelTestServer {
  public:
-  explicit ModelTestServer(bool with_cache, std::filesystem::path cache_directory = {}) {
-    static const std::unique_ptr<LoadedTextModel> exact =
-        load_text_model("", "", NumericsOptions{Numerics::Exact, true});
-    const LoadedTextModel& model = *exact;
+  explicit ModelTestServer(bool with_cache, std::filesystem::path cache_directory = {},
+                           Numerics numerics = Numerics::Exact) {
+    const LoadedTextModel& model = builtin_model(numerics);
     if (with_cache) {
       PrefixCacheOptions options;
       options.expected_layout = model.transformer->new_sequence();
       options.disk_directory = std::move(cache_directory);
-      options.model_identity = "builtin-exact";
+      options.model_identity = numerics == Numerics::Fast ? "builtin-fast" : "builtin-exact";
       cache_ = std::make_unique<PrefixCache>(std::move(options));
     }
     backend_ = std::make_unique<ModelStepBackend>(*model.transformer, *model.tokenizer, model.eos_id, 512, cache_.get());
@@ -141,6 +143,19 @@ class ModelTestServer {
   PrefixCacheStats cache_stats() const { return backend_->cache_stats(); }
 
  private:
+  // Loaded once per process for each numerics.
+  static const LoadedTextModel& builtin_model(Numerics numerics) {
+    if (numerics == Numerics::Fast) {
+      // The built-in model's parallel regions are tiny: on a CI machine running two tests per
+      // core pair, pool threads spinning between them took most of the time (perf: 47%).
+      set_kernel_threads(1);
+      static const std::unique_ptr<LoadedTextModel> fast = load_text_model("", "", NumericsOptions{Numerics::Fast, true});
+      return *fast;
+    }
+    static const std::unique_ptr<LoadedTextModel> exact = load_text_model("", "", NumericsOptions{Numerics::Exact, true});
+    return *exact;
+  }
+
   std::unique_ptr<PrefixCache> cache_;
   std::unique_ptr<ModelStepBackend> backend_;
   std::unique_ptr<HttpServer> server_;

@@ -57,7 +57,7 @@ ordered_json point_request(int seed, bool thinking, int max_tokens) {
 }
 
 TEST(ServerStructuredOutput, OpenAIAnswersMatchTheSchemaUnderEverySeed) {
-  ModelTestServer server(false);
+  ModelTestServer server(false, {}, Numerics::Fast);
   for (int seed = 1; seed <= 4; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     const ordered_json body = server.post("/v1/chat/completions", point_request(seed, false, 60));
@@ -70,7 +70,7 @@ TEST(ServerStructuredOutput, OpenAIAnswersMatchTheSchemaUnderEverySeed) {
 // The reasoning is free, but the reply may not end inside it: the random model's reasoning runs
 // to the budget, and no unconstrained answer is produced.
 TEST(ServerStructuredOutput, InThinkingModeTheReplyCannotEndBeforeItsAnswer) {
-  ModelTestServer server(false);
+  ModelTestServer server(false, {}, Numerics::Fast);
   const ordered_json body = server.post("/v1/chat/completions", point_request(3, true, 40));
   const ordered_json& choice = body["choices"][0];
   EXPECT_EQ(choice["finish_reason"], "length") << body.dump();
@@ -79,7 +79,7 @@ TEST(ServerStructuredOutput, InThinkingModeTheReplyCannotEndBeforeItsAnswer) {
 }
 
 TEST(ServerStructuredOutput, OllamaFormatSchemaAndJson) {
-  ModelTestServer server(false);
+  ModelTestServer server(false, {}, Numerics::Fast);
   for (int seed = 1; seed <= 3; ++seed) {
     const ordered_json body =
         server.post("/api/chat", {{"model", kModelName},
@@ -104,7 +104,7 @@ TEST(ServerStructuredOutput, OllamaFormatSchemaAndJson) {
 }
 
 TEST(ServerStructuredOutput, SchemasThatCannotBeEnforcedAre400sNamingTheKeyword) {
-  ModelTestServer server(false);
+  ModelTestServer server(false, {}, Numerics::Fast);
   const ordered_json schema = ordered_json::parse(R"({"type": "string", "not": {"type": "integer"}})");
   const ordered_json openai = server.post(
       "/v1/chat/completions",

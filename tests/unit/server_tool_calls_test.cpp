@@ -104,7 +104,7 @@ void expect_valid_tool_calls(const ordered_json& body, const std::string& only_n
 }
 
 TEST(ServerToolCalls, RequiredStrictCallsMatchTheSchemaUnderEverySeed) {
-  ModelTestServer server(false);
+  ModelTestServer server(false, {}, Numerics::Fast);
   for (int seed = 1; seed <= 4; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     expect_valid_tool_calls(server.post("/v1/chat/completions", tools_request(seed, "required", false, false)), "",
@@ -113,7 +113,7 @@ TEST(ServerToolCalls, RequiredStrictCallsMatchTheSchemaUnderEverySeed) {
 }
 
 TEST(ServerToolCalls, NamedToolChoiceCallsThatToolWithParallelCalls) {
-  ModelTestServer server(false);
+  ModelTestServer server(false, {}, Numerics::Fast);
   const ordered_json named = {{"type", "function"}, {"function", {{"name", "get_weather"}}}};
   for (int seed = 5; seed <= 7; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
@@ -124,7 +124,7 @@ TEST(ServerToolCalls, NamedToolChoiceCallsThatToolWithParallelCalls) {
 
 // In thinking mode the reasoning is free; the block follows it (or the budget runs out first).
 TEST(ServerToolCalls, ThinkingModeCallsAfterTheReasoning) {
-  ModelTestServer server(false);
+  ModelTestServer server(false, {}, Numerics::Fast);
   const ordered_json body = server.post("/v1/chat/completions", tools_request(3, "required", false, true));
   const ordered_json& choice = body["choices"][0];
   if (choice["finish_reason"] == "length") {
@@ -135,7 +135,7 @@ TEST(ServerToolCalls, ThinkingModeCallsAfterTheReasoning) {
 }
 
 TEST(ServerToolCalls, AnthropicStrictToolWithToolChoiceAny) {
-  ModelTestServer server(false);
+  ModelTestServer server(false, {}, Numerics::Fast);
   for (int seed = 1; seed <= 2; ++seed) {
     const ordered_json body = server.post(
         "/v1/messages",
@@ -161,7 +161,7 @@ TEST(ServerToolCalls, AnthropicStrictToolWithToolChoiceAny) {
 // Without strict tools and with tool_choice auto nothing is constrained: the random model
 // writes noise as content, as it does without tools.
 TEST(ServerToolCalls, RequestsWithoutStrictToolsAreNotConstrained) {
-  ModelTestServer server(false);
+  ModelTestServer server(false, {}, Numerics::Fast);
   ordered_json request = tools_request(2, "auto", true, false);
   request["tools"] = {function("get_weather", kWeather, false)};
   request["max_tokens"] = 30;
@@ -181,7 +181,7 @@ TEST(ServerToolCalls, RequestsWithoutStrictToolsAreNotConstrained) {
 }
 
 TEST(ServerToolCalls, StrictSchemasThatCannotBeEnforcedAre400sNamingThePath) {
-  ModelTestServer server(false);
+  ModelTestServer server(false, {}, Numerics::Fast);
   const ordered_json schema = ordered_json::parse(R"({"type": "object", "properties": {"d": {"type": "string",
       "format": "date"}}})");
   ordered_json request = tools_request(1, "auto", true, false);
