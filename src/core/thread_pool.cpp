@@ -82,7 +82,16 @@ void ThreadPool::parallel_for(int64_t count, int64_t grain, const std::function<
   generation_.fetch_add(1, std::memory_order_acq_rel);
   generation_.notify_all();
   run_part(0);
-  while (pending_.load(std::memory_order_acquire) != 0) cpu_relax();
+  // Spin first (parts finish within microseconds when every thread has a core), then yield: on
+  // a busy machine a worker may be off its core for a whole time slice, and spinning then only
+  // keeps it off longer.
+  for (int spin = 0; pending_.load(std::memory_order_acquire) != 0; ++spin) {
+    if (spin < kSpinIterations) {
+      cpu_relax();
+    } else {
+      std::this_thread::yield();
+    }
+  }
 }
 
 int default_thread_count() {
