@@ -7,11 +7,6 @@
 namespace lightseek {
 namespace {
 
-size_t words_for(int32_t vocab_size) { return (static_cast<size_t>(vocab_size) + 63) / 64; }
-
-void set_bit(TokenBitset& bits, int32_t id) { bits[static_cast<size_t>(id) / 64] |= uint64_t{1} << (id % 64); }
-void clear_bit(TokenBitset& bits, int32_t id) { bits[static_cast<size_t>(id) / 64] &= ~(uint64_t{1} << (id % 64)); }
-
 // DeepSeek's added tokens that are not flagged special (<｜User｜>, <｜tool▁calls▁begin｜>, ...)
 // are still turn and tool markers: the output parser would read them as such.
 bool is_marker(const std::string& bytes) {
@@ -157,6 +152,19 @@ TokenBitset walk_allowed_tokens(const TokenTrie& trie, const Matcher& matcher) {
   return allowed;
 }
 
+void tokens_within(const std::vector<std::pair<uint32_t, int32_t>>& by_count, const TokenBitset& all,
+                   uint32_t budget, int32_t vocab_size, TokenBitset& out) {
+  const size_t fitting = static_cast<size_t>(
+      std::upper_bound(by_count.begin(), by_count.end(), std::make_pair(budget, INT32_MAX)) - by_count.begin());
+  if (fitting * 2 >= by_count.size()) {
+    out = all;
+    for (size_t i = fitting; i < by_count.size(); ++i) clear_bit(out, by_count[i].second);
+  } else {
+    out.assign(words_for(vocab_size), 0);
+    for (size_t i = 0; i < fitting; ++i) set_bit(out, by_count[i].second);
+  }
+}
+
 template <typename Matcher>
 BasicTokenMasker<Matcher>::BasicTokenMasker(std::shared_ptr<const TokenTrie> trie) : trie_(std::move(trie)) {}
 
@@ -166,16 +174,7 @@ bool BasicTokenMasker<Matcher>::string_allowed(const Matcher& matcher, TokenBits
   if (!matcher.open_string(open)) return false;
   const TokenTrie::StringClasses& classes = trie_->string_classes(open.lexer, open.key);
   const uint32_t budget = open.max_used - open.used;
-  const auto& inside = classes.inside;
-  const size_t fitting = static_cast<size_t>(
-      std::upper_bound(inside.begin(), inside.end(), std::make_pair(budget, INT32_MAX)) - inside.begin());
-  if (fitting * 2 >= inside.size()) {
-    out = classes.all_inside;
-    for (size_t i = fitting; i < inside.size(); ++i) clear_bit(out, inside[i].second);
-  } else {
-    out.assign(words_for(trie_->vocab_size()), 0);
-    for (size_t i = 0; i < fitting; ++i) set_bit(out, inside[i].second);
-  }
+  tokens_within(classes.inside, classes.all_inside, budget, trie_->vocab_size(), out);
   Matcher closed(matcher);
   if (!closed.close_string()) return true;
   // Whether the text after the quote fits is the same for every token with that text, and the

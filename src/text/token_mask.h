@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "text/json_matcher.h"
@@ -36,6 +37,15 @@ using TokenBitset = std::vector<uint64_t>;
 inline bool token_allowed(const TokenBitset& bits, int32_t id) {
   return id >= 0 && static_cast<size_t>(id) / 64 < bits.size() && ((bits[static_cast<size_t>(id) / 64] >> (id % 64)) & 1);
 }
+inline size_t words_for(int32_t vocab_size) { return (static_cast<size_t>(vocab_size) + 63) / 64; }
+inline void set_bit(TokenBitset& bits, int32_t id) { bits[static_cast<size_t>(id) / 64] |= uint64_t{1} << (id % 64); }
+inline void clear_bit(TokenBitset& bits, int32_t id) { bits[static_cast<size_t>(id) / 64] &= ~(uint64_t{1} << (id % 64)); }
+
+// The tokens of `by_count` ((count, id) pairs sorted by count, `all` holding every id in it)
+// whose count is at most `budget`, into `out`: what fits the rest of a bounded string. Starts
+// from `all` and clears the few that do not fit, or from nothing and sets the few that do.
+void tokens_within(const std::vector<std::pair<uint32_t, int32_t>>& by_count, const TokenBitset& all,
+                   uint32_t budget, int32_t vocab_size, TokenBitset& out);
 
 // The vocabulary's usable tokens as a byte trie of matcher bytes: every token except special
 // and added ones (<｜...｜> markers, <think>, ...), which never belong inside a JSON document

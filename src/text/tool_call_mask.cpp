@@ -1,17 +1,12 @@
 #include "text/tool_call_mask.h"
 
 #include <algorithm>
-#include <climits>
 #include <string_view>
 
 namespace lightseek {
 namespace {
 
 constexpr std::string_view kDsmlText = "\xEF\xBD\x9C" "DSML" "\xEF\xBD\x9C";
-
-void set_bit(TokenBitset& bits, int32_t id) { bits[static_cast<size_t>(id) / 64] |= uint64_t{1} << (id % 64); }
-void clear_bit(TokenBitset& bits, int32_t id) { bits[static_cast<size_t>(id) / 64] &= ~(uint64_t{1} << (id % 64)); }
-size_t words_for(int32_t size) { return (static_cast<size_t>(size) + 63) / 64; }
 
 // Code points a raw value's bytes add, written as the JSON string they denote and read from
 // string-lexer state `lexer` (json_matcher.h); false when they are not valid UTF-8 from there.
@@ -118,16 +113,7 @@ void ToolCallVocabulary::raw_string_within(uint8_t lexer, uint32_t budget, Token
     out = found->second;
     return;
   }
-  const auto& by_length = classes.by_length;
-  const size_t fitting = static_cast<size_t>(
-      std::upper_bound(by_length.begin(), by_length.end(), std::make_pair(budget, INT32_MAX)) - by_length.begin());
-  if (fitting * 2 >= by_length.size()) {
-    out = classes.all;
-    for (size_t i = fitting; i < by_length.size(); ++i) clear_bit(out, by_length[i].second);
-  } else {
-    out.assign(words_for(vocab_size()), 0);
-    for (size_t i = 0; i < fitting; ++i) set_bit(out, by_length[i].second);
-  }
+  tokens_within(classes.by_length, classes.all, budget, vocab_size(), out);
   if (budget < kRememberedBudgets) raw_within_.emplace(key, out);
 }
 
