@@ -26,10 +26,9 @@ std::vector<int64_t> prefix_checkpoints(std::span<const int32_t> prompt, const C
     const int64_t end = boundaries[b + 1];
     for (int64_t offset = kFirstInnerCheckpoint; start + offset < end; offset *= 2) out.push_back(start + offset);
   }
-  out.push_back(size);
+  if (size > 0) out.push_back(size);  // every other point is within (0, size] already
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
-  std::erase_if(out, [&](int64_t length) { return length <= 0 || length > size; });
   return out;
 }
 
