@@ -49,70 +49,103 @@ inline __m512 fp8_to_scaled_f32(__m128i codes) {
   return _mm512_cvtph_ps(_mm256_and_si256(shifted, _mm256_set1_epi16(static_cast<short>(0xBFFF))));
 }
 
-inline void store_bf16(uint16_t* out, __m512 values, __mmask16 mask) {
-  _mm256_mask_storeu_epi16(out, mask, reinterpret_cast<__m256i>(_mm512_cvtneps_pbh(values)));
-}
-
 // Elements between the same column of consecutive chunks in the tile-ordered scratch.
 constexpr int64_t kPanelChunk = 32 * kChunk;
+constexpr int kPanelRows = 2 * kTileRows;
 
-// One weight row as bf16 with its scales applied, into the tile-ordered scratch (column c at
-// out[(c / 32) * kPanelChunk + c % 32]), zero up to the end of the last chunk.
-void dequantize_row_bf16(const WeightMatrix& w, int64_t row, int64_t chunks, uint16_t* out) {
-  const int64_t cols = w.cols;
-  switch (w.format) {
-    case WeightFormat::FP4_E2M1_BLOCK32: {
-      const __m512 values = _mm512_setr_ps(0.0f, 0.5f, 1.0f, 1.5f, 2.0f, 3.0f, 4.0f, 6.0f, -0.0f, -0.5f, -1.0f, -1.5f,
-                                           -2.0f, -3.0f, -4.0f, -6.0f);
-      const uint8_t* packed = w.weight.data + row * (cols / 2);
-      const uint8_t* scales = w.scale.data + row * (cols / 32);
-      const __m512i low = _mm512_set1_epi32(0x0F);
-      for (int64_t b = 0; b < cols / 32; ++b) {
-        const __m512 scaled = _mm512_mul_ps(values, _mm512_set1_ps(fast_e8m0(scales[b])));
-        const __m512i table = _mm512_castsi256_si512(reinterpret_cast<__m256i>(_mm512_cvtneps_pbh(scaled)));
-        const __m512i bytes = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(packed + b * 16)));
-        // Each dword indexes two words: the even column (low nibble), then the odd one.
-        const __m512i index = _mm512_or_si512(_mm512_and_si512(bytes, low), _mm512_slli_epi32(_mm512_srli_epi32(bytes, 4), 16));
-        _mm512_storeu_si512(out + b * kPanelChunk, _mm512_permutexvar_epi16(index, table));
-      }
-      return;  // FP4 rows are whole chunks
-    }
-    case WeightFormat::FP8_E4M3_BLOCK128: {
-      const uint8_t* codes = w.weight.data + row * cols;
-      const uint8_t* scales = w.scale.data + (row / 128) * ((cols + 127) / 128);
-      for (int64_t c = 0; c < cols; c += 16) {
-        const __mmask16 mask = mask_for(cols - c);
-        const __m512 scale = _mm512_set1_ps(fast_e8m0(scales[c / 128]) * kFp8HalfCorrection);
-        store_bf16(out + (c / kChunk) * kPanelChunk + c % kChunk,
-                   _mm512_mul_ps(fp8_to_scaled_f32(_mm_maskz_loadu_epi8(mask, codes + c)), scale), mask);
-      }
-      break;
-    }
-    case WeightFormat::BF16: {
-      const uint8_t* bits = w.weight.data + row * cols * 2;
-      for (int64_t c = 0; c < cols; c += kChunk) {
-        const int64_t n = cols - c < kChunk ? cols - c : kChunk;
-        std::memcpy(out + (c / kChunk) * kPanelChunk, bits + c * 2, static_cast<size_t>(n) * 2);
-      }
-      break;
-    }
-    case WeightFormat::F32: {  // not sent here by fast_linear (bf16 would lose bits); kept exact-shaped
-      const float* values = reinterpret_cast<const float*>(w.weight.data) + row * cols;
-      for (int64_t c = 0; c < cols; c += 16) {
-        const __mmask16 mask = mask_for(cols - c);
-        store_bf16(out + (c / kChunk) * kPanelChunk + c % kChunk, _mm512_maskz_loadu_ps(mask, values + c), mask);
-      }
-      break;
-    }
+// FP4 e2m1 values as bf16 bits, twice over (vpermw reads five index bits, so a byte's low nibble
+// can index without masking), with the e8m0 bias taken out of the nonzero entries: adding a
+// scale code s to the exponent field then gives value · 2^(s−127).
+constexpr uint16_t kFp4Bf16[16] = {0x0000, 0x3F00, 0x3F80, 0x3FC0, 0x4000, 0x4040, 0x4080, 0x40C0,
+                                   0x8000, 0xBF00, 0xBF80, 0xBFC0, 0xC000, 0xC040, 0xC080, 0xC0C0};
+constexpr __mmask32 kFp4NonZero = ~((1u << 0) | (1u << 8) | (1u << 16) | (1u << 24));
+
+struct alignas(64) Fp4Table {
+  uint16_t bits[32];
+};
+constexpr Fp4Table make_fp4_biased_table() {
+  Fp4Table table{};
+  for (int i = 0; i < 32; ++i) {
+    const uint16_t bits = kFp4Bf16[i % 16];
+    table.bits[i] = (kFp4NonZero >> i) & 1 ? static_cast<uint16_t>(bits - (127 << 7)) : bits;
   }
-  if (cols % kChunk != 0) {
-    std::memset(out + (chunks - 1) * kPanelChunk + cols % kChunk, 0, static_cast<size_t>(kChunk - cols % kChunk) * 2);
+  return table;
+}
+constexpr Fp4Table kFp4BiasedTable = make_fp4_biased_table();
+
+inline __m512i fp4_biased_table() { return _mm512_load_si512(kFp4BiasedTable.bits); }
+
+// One 32-column chunk of one weight row as bf16 with its scales applied (exactly: the scales are
+// powers of two), zero past the last column.
+template <WeightFormat F>
+inline void dequantize_chunk(const WeightMatrix& w, int64_t row, int64_t chunk, uint16_t* out) {
+  const int64_t cols = w.cols, c = chunk * kChunk;
+  if constexpr (F == WeightFormat::FP8_E4M3_BLOCK128) {
+    const uint8_t* codes = w.weight.data + row * cols + c;
+    const float scale = fast_e8m0(w.scale.data[(row / 128) * ((cols + 127) / 128) + c / 128]) * kFp8HalfCorrection;
+    const __m512 low = _mm512_mul_ps(fp8_to_scaled_f32(_mm_maskz_loadu_epi8(mask_for(cols - c), codes)),
+                                     _mm512_set1_ps(scale));
+    const __m512 high = _mm512_mul_ps(fp8_to_scaled_f32(_mm_maskz_loadu_epi8(mask_for(cols - c - 16), codes + 16)),
+                                      _mm512_set1_ps(scale));
+    _mm512_storeu_si512(out, reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(high, low)));
+  } else if constexpr (F == WeightFormat::BF16) {
+    const int64_t n = cols - c < kChunk ? cols - c : kChunk;
+    const __mmask32 mask = n >= 32 ? ~__mmask32{0} : static_cast<__mmask32>((1u << n) - 1);
+    _mm512_storeu_si512(out, _mm512_maskz_loadu_epi16(mask, w.weight.data + (row * cols + c) * 2));
+  } else {  // F32: not sent here by fast_linear (bf16 would lose bits); kept exact-shaped
+    const float* values = reinterpret_cast<const float*>(w.weight.data) + row * cols + c;
+    const __m512 low = _mm512_maskz_loadu_ps(mask_for(cols - c), values);
+    const __m512 high = _mm512_maskz_loadu_ps(mask_for(cols - c - 16), values + 16);
+    _mm512_storeu_si512(out, reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(high, low)));
   }
 }
 
-// Zero rows of a panel past the matrix's last row.
-void zero_row(int64_t chunks, uint16_t* out) {
-  for (int64_t k = 0; k < chunks; ++k) std::memset(out + k * kPanelChunk, 0, kChunk * 2);
+// Chunks [chunk_begin, chunk_end) of 32 weight rows from r0 into tile order, rows past `rows`
+// zero.
+template <WeightFormat F>
+void dequantize_panel(const WeightMatrix& w, int64_t r0, int64_t rows, int64_t chunk_begin, int64_t chunk_end,
+                      uint16_t* out) {
+  for (int64_t k = chunk_begin; k < chunk_end; ++k) {
+    uint16_t* chunk_out = out + (k - chunk_begin) * kPanelChunk;
+    for (int64_t i = 0; i < rows; ++i) dequantize_chunk<F>(w, r0 + i, k, chunk_out + i * kChunk);
+    for (int64_t i = rows; i < kPanelRows; ++i) _mm512_storeu_si512(chunk_out + i * kChunk, _mm512_setzero_si512());
+  }
+}
+
+// FP4, the bulk of a prefill's weights: row by row, with the matrix's fields in locals (the
+// stores could alias them otherwise, and each block reloaded them).
+template <>
+void dequantize_panel<WeightFormat::FP4_E2M1_BLOCK32>(const WeightMatrix& w, int64_t r0, int64_t rows,
+                                                      int64_t chunk_begin, int64_t chunk_end, uint16_t* out) {
+  const __m512i base = fp4_biased_table();
+  const int64_t row_bytes = w.cols / 2, row_scales = w.cols / 32, chunks = chunk_end - chunk_begin;
+  const uint8_t* packed = w.weight.data + r0 * row_bytes + chunk_begin * 16;
+  const uint8_t* scales = w.scale.data + r0 * row_scales + chunk_begin;
+  for (int64_t i = 0; i < rows; ++i, packed += row_bytes, scales += row_scales) {
+    uint16_t* row_out = out + i * kChunk;
+    for (int64_t k = 0; k < chunks; ++k) {
+      const uint8_t scale = scales[k];
+      __m512i table;
+      if (scale >= 2 && scale <= 252) [[likely]] {  // every value stays a normal bf16: add the exponent
+        table = _mm512_mask_add_epi16(base, kFp4NonZero, base,
+                                      _mm512_set1_epi16(static_cast<short>(static_cast<int>(scale) << 7)));
+      } else {  // subnormal or infinite results: let the conversion round them
+        const __m512 values = _mm512_setr_ps(0.0f, 0.5f, 1.0f, 1.5f, 2.0f, 3.0f, 4.0f, 6.0f, -0.0f, -0.5f, -1.0f,
+                                             -1.5f, -2.0f, -3.0f, -4.0f, -6.0f);
+        const __m256i half =
+            reinterpret_cast<__m256i>(_mm512_cvtneps_pbh(_mm512_mul_ps(values, _mm512_set1_ps(fast_e8m0(scale)))));
+        table = _mm512_inserti64x4(_mm512_castsi256_si512(half), half, 1);
+      }
+      // Dword j holds byte j; OR-ing it shifted by 12 puts the high nibble in the upper word.
+      // The lower word keeps the whole byte, whose bit 4 the doubled table ignores.
+      const __m512i bytes = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(packed + k * 16)));
+      _mm512_storeu_si512(row_out + k * kPanelChunk,
+                          _mm512_permutexvar_epi16(_mm512_or_si512(bytes, _mm512_slli_epi32(bytes, 12)), table));
+    }
+  }
+  for (int64_t k = 0; k < chunks; ++k) {
+    for (int64_t i = rows; i < kPanelRows; ++i) _mm512_storeu_si512(out + k * kPanelChunk + i * kChunk, _mm512_setzero_si512());
+  }
 }
 
 // Writes the sum of two 16×16 float tiles (weight rows × tokens) for the rows and tokens that exist.
@@ -154,23 +187,92 @@ void amx_prepare_activations(const float* x, int64_t cols, const TileActivations
   }
 }
 
-void amx_rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const TileActivations& x, uint16_t* scratch,
-              float* y, int64_t y_stride) {
-  configure_tiles();
+namespace {
+
+// Chunks ahead that the weights of a panel are prefetched: each of its 32 rows is a separate
+// stream, more than the hardware prefetchers follow.
+constexpr int64_t kPrefetchChunks = 8;
+
+template <WeightFormat F>
+constexpr int64_t bytes_per_chunk_row() {
+  switch (F) {
+    case WeightFormat::FP4_E2M1_BLOCK32: return kChunk / 2;
+    case WeightFormat::FP8_E4M3_BLOCK128: return kChunk;
+    case WeightFormat::BF16: return kChunk * 2;
+    case WeightFormat::F32: return kChunk * 4;
+  }
+  return kChunk;
+}
+
+// The cache lines holding `chunk` of every row of a panel, when the chunk starts a line.
+template <WeightFormat F>
+inline void prefetch_chunk(const WeightMatrix& w, int64_t r0, int64_t rows, int64_t chunk) {
+  constexpr int64_t bytes = bytes_per_chunk_row<F>();
+  const int64_t row_bytes = w.cols * bytes / kChunk, offset = chunk * bytes;
+  if (offset >= row_bytes || offset % 64 >= bytes) return;
+  const char* line = reinterpret_cast<const char*>(w.weight.data) + r0 * row_bytes + offset;
+  for (int64_t i = 0; i < rows; ++i, line += row_bytes) {
+    for (int64_t b = 0; b < bytes; b += 64) _mm_prefetch(line + b, _MM_HINT_T0);
+  }
+}
+
+// At most 16 tokens: the four accumulators stay in their tiles for a whole panel and every
+// dequantised weight meets one pair of tile products, so each chunk is dequantised into a small
+// L1 buffer just before its products. The next chunk's dequantisation is issued right after the
+// current chunk's products, so the vector units work while the tile unit does.
+template <WeightFormat F>
+void amx_rows_one_block(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const TileActivations& x,
+                        float* y, int64_t y_stride) {
+  alignas(64) uint16_t weights[2][kPanelChunk];
   alignas(64) float high_part[kTileRows * kTileRows];
   alignas(64) float low_part[kTileRows * kTileRows];
-
-  const int64_t tile_elements = kTileRows * kChunk;  // bf16 per activation tile
-
-  for (int64_t r0 = row_begin; r0 < row_end; r0 += 2 * kTileRows) {
-    const int64_t rows = row_end - r0 < 2 * kTileRows ? row_end - r0 : 2 * kTileRows;
-    for (int64_t i = 0; i < 2 * kTileRows; ++i) {
-      if (i < rows) {
-        dequantize_row_bf16(w, r0 + i, x.chunks, scratch + i * kChunk);
-      } else {
-        zero_row(x.chunks, scratch + i * kChunk);
+  const int64_t tile_elements = kTileRows * kChunk;
+  const int64_t chunks = x.chunks;
+  for (int64_t r0 = row_begin; r0 < row_end; r0 += kPanelRows) {
+    const int64_t rows = row_end - r0 < kPanelRows ? row_end - r0 : kPanelRows;
+    for (int64_t k = 0; k < kPrefetchChunks; ++k) prefetch_chunk<F>(w, r0, rows, k);
+    dequantize_panel<F>(w, r0, rows, 0, 1, weights[0]);
+    _tile_zero(0);
+    _tile_zero(1);
+    _tile_zero(2);
+    _tile_zero(3);
+    for (int64_t k = 0; k < chunks; ++k) {
+      const uint16_t* panel = weights[k & 1];
+      _tile_loadd(4, panel, 64);
+      _tile_loadd(5, panel + kTileRows * kChunk, 64);
+      _tile_loadd(6, x.high + k * tile_elements, 64);
+      _tile_loadd(7, x.low + k * tile_elements, 64);
+      _tile_dpbf16ps(0, 4, 6);
+      _tile_dpbf16ps(1, 4, 7);
+      _tile_dpbf16ps(2, 5, 6);
+      _tile_dpbf16ps(3, 5, 7);
+      if (k + 1 < chunks) {
+        prefetch_chunk<F>(w, r0, rows, k + 1 + kPrefetchChunks);
+        dequantize_panel<F>(w, r0, rows, k + 1, k + 2, weights[(k + 1) & 1]);
       }
     }
+    _tile_stored(0, high_part, 64);
+    _tile_stored(1, low_part, 64);
+    write_tile(high_part, low_part, rows < kTileRows ? rows : kTileRows, x.tokens, y + (r0 - row_begin), y_stride);
+    if (rows > kTileRows) {
+      _tile_stored(2, high_part, 64);
+      _tile_stored(3, low_part, 64);
+      write_tile(high_part, low_part, rows - kTileRows, x.tokens, y + (r0 - row_begin) + kTileRows, y_stride);
+    }
+  }
+}
+
+// Several token blocks: each 32-row panel is dequantised whole into the scratch, then multiplied
+// with every token block.
+template <WeightFormat F>
+void amx_rows_panels(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const TileActivations& x,
+                     uint16_t* scratch, float* y, int64_t y_stride) {
+  alignas(64) float high_part[kTileRows * kTileRows];
+  alignas(64) float low_part[kTileRows * kTileRows];
+  const int64_t tile_elements = kTileRows * kChunk;  // bf16 per activation tile
+  for (int64_t r0 = row_begin; r0 < row_end; r0 += kPanelRows) {
+    const int64_t rows = row_end - r0 < kPanelRows ? row_end - r0 : kPanelRows;
+    dequantize_panel<F>(w, r0, rows, 0, x.chunks, scratch);
     const uint16_t* a0 = scratch;
     const uint16_t* a1 = scratch + kTileRows * kChunk;
     for (int64_t tb = 0; tb < x.token_blocks; ++tb) {
@@ -204,6 +306,33 @@ void amx_rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const T
                    y_stride);
       }
     }
+  }
+}
+
+template <WeightFormat F>
+void amx_rows_for(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const TileActivations& x,
+                  uint16_t* scratch, float* y, int64_t y_stride) {
+  if (x.token_blocks == 1) {
+    amx_rows_one_block<F>(w, row_begin, row_end, x, y, y_stride);
+  } else {
+    amx_rows_panels<F>(w, row_begin, row_end, x, scratch, y, y_stride);
+  }
+}
+
+}  // namespace
+
+void amx_rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const TileActivations& x, uint16_t* scratch,
+              float* y, int64_t y_stride) {
+  configure_tiles();
+  switch (w.format) {
+    case WeightFormat::FP4_E2M1_BLOCK32:
+      return amx_rows_for<WeightFormat::FP4_E2M1_BLOCK32>(w, row_begin, row_end, x, scratch, y, y_stride);
+    case WeightFormat::FP8_E4M3_BLOCK128:
+      return amx_rows_for<WeightFormat::FP8_E4M3_BLOCK128>(w, row_begin, row_end, x, scratch, y, y_stride);
+    case WeightFormat::BF16:
+      return amx_rows_for<WeightFormat::BF16>(w, row_begin, row_end, x, scratch, y, y_stride);
+    case WeightFormat::F32:
+      return amx_rows_for<WeightFormat::F32>(w, row_begin, row_end, x, scratch, y, y_stride);
   }
 }
 

@@ -178,6 +178,36 @@ INSTANTIATE_TEST_SUITE_P(
              std::to_string(info.param.cols) + "_t" + std::to_string(info.param.tokens);
     });
 
+// FP4 scales are applied to bf16 weights by adding to the exponent field, which is exact only
+// while every scaled value stays a normal number: scale codes from 2 to 252. Each code gets
+// activations that keep the outputs near one, and AMX must match the exact product there, with
+// one token block (weights dequantised chunk by chunk) and with two (whole panels).
+TEST(FastLinear, AmxFp4ScalesAtTheEndsOfTheExponentRange) {
+  const std::vector<Isa> isas = supported_isas();
+  const bool has_amx = std::ranges::find(isas, Isa::Amx) != isas.end();
+  if (!has_amx) GTEST_SKIP() << "no AMX on this CPU";
+  for (int code : {2, 3, 126, 251, 252}) {
+    for (int64_t tokens : {6, 21}) {
+      OwnedWeight w = random_weight(WeightFormat::FP4_E2M1_BLOCK32, 35, 160, static_cast<uint32_t>(code));
+      for (auto& s : w.scale_bytes) s = static_cast<uint8_t>(code);
+      std::vector<float> x = random_input(tokens, 160, static_cast<uint32_t>(code + tokens));
+      const float shift = std::ldexp(1.0f, std::clamp(127 - code, -60, 60));
+      for (float& v : x) v *= shift;
+      std::vector<float> reference(tokens * 35), amx(reference.size());
+      linear(w.matrix, x.data(), tokens, reference.data());
+      fast_linear_with(Isa::Amx, w.matrix, x.data(), tokens, amx.data());
+      for (int64_t t = 0; t < tokens; ++t) {
+        for (int64_t r = 0; r < 35; ++r) {
+          double magnitude = 0.0;
+          for (int64_t c = 0; c < 160; ++c) magnitude += std::fabs(weight_value(w.matrix, r, c) * x[t * 160 + c]);
+          const size_t i = static_cast<size_t>(t * 35 + r);
+          ASSERT_NEAR(amx[i], reference[i], magnitude * (1.0 / 65536 + 1e-5)) << "code " << code << " token " << t;
+        }
+      }
+    }
+  }
+}
+
 TEST(FastLinear, ThreadedRowSplitsGiveTheSameBitsAsOneThread) {
   const OwnedWeight w = random_weight(WeightFormat::FP4_E2M1_BLOCK32, 301, 256, 3);
   const std::vector<float> x = random_input(3, 256, 5);
