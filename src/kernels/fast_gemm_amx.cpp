@@ -216,67 +216,86 @@ inline void prefetch_chunk(const WeightMatrix& w, int64_t r0, int64_t rows, int6
   }
 }
 
-// At most 16 tokens: the four accumulators stay in their tiles for a whole panel and every
-// dequantised weight meets one pair of tile products, so each chunk is dequantised into a small
-// L1 buffer just before its products. The next chunk's dequantisation is issued right after the
-// current chunk's products, so the vector units work while the tile unit does.
-template <WeightFormat F>
-void amx_rows_one_block(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const TileActivations& x,
-                        float* y, int64_t y_stride) {
-  alignas(64) uint16_t weights[2][kPanelChunk];
-  alignas(64) float high_part[kTileRows * kTileRows];
-  alignas(64) float low_part[kTileRows * kTileRows];
-  const int64_t tile_elements = kTileRows * kChunk;
-  const int64_t chunks = x.chunks;
-  for (int64_t r0 = row_begin; r0 < row_end; r0 += kPanelRows) {
-    const int64_t rows = row_end - r0 < kPanelRows ? row_end - r0 : kPanelRows;
-    for (int64_t k = 0; k < kPrefetchChunks; ++k) prefetch_chunk<F>(w, r0, rows, k);
-    dequantize_panel<F>(w, r0, rows, 0, 1, weights[0]);
-    _tile_zero(0);
-    _tile_zero(1);
-    _tile_zero(2);
-    _tile_zero(3);
-    for (int64_t k = 0; k < chunks; ++k) {
-      const uint16_t* panel = weights[k & 1];
-      _tile_loadd(4, panel, 64);
-      _tile_loadd(5, panel + kTileRows * kChunk, 64);
-      _tile_loadd(6, x.high + k * tile_elements, 64);
-      _tile_loadd(7, x.low + k * tile_elements, 64);
-      _tile_dpbf16ps(0, 4, 6);
-      _tile_dpbf16ps(1, 4, 7);
-      _tile_dpbf16ps(2, 5, 6);
-      _tile_dpbf16ps(3, 5, 7);
-      if (k + 1 < chunks) {
-        prefetch_chunk<F>(w, r0, rows, k + 1 + kPrefetchChunks);
-        dequantize_panel<F>(w, r0, rows, k + 1, k + 2, weights[(k + 1) & 1]);
-      }
+// Writes one 16×16 float tile (weight rows × tokens) for the rows and tokens that exist.
+void write_sum_tile(const float* sum, int64_t rows, int64_t tokens, float* y, int64_t y_stride) {
+  for (int64_t n = 0; n < rows; ++n) {
+    for (int64_t t = 0; t < tokens; ++t) y[t * y_stride + n] = sum[n * 16 + t];
+  }
+}
+
+// Two token blocks against a 32-row panel whose chunks start at `panel` (chunk stride
+// `chunk_stride`): each accumulator takes both activation parts, so four accumulators cover two
+// weight tiles × two token blocks and a chunk needs six tile loads for eight products, where
+// separate parts would need eight.
+inline void panel_times_two_blocks(const uint16_t* panel, int64_t chunk_stride, int64_t chunks,
+                                   const uint16_t* high0, const uint16_t* low0, const uint16_t* high1,
+                                   const uint16_t* low1) {
+  constexpr int64_t tile_elements = kTileRows * kChunk;
+  for (int64_t k = 0; k < chunks; ++k) {
+    const uint16_t* a = panel + k * chunk_stride;
+    _tile_loadd(4, a, 64);
+    _tile_loadd(5, a + tile_elements, 64);
+    _tile_loadd(6, high0 + k * tile_elements, 64);
+    _tile_loadd(7, high1 + k * tile_elements, 64);
+    _tile_dpbf16ps(0, 4, 6);
+    _tile_dpbf16ps(1, 4, 7);
+    _tile_dpbf16ps(2, 5, 6);
+    _tile_dpbf16ps(3, 5, 7);
+    _tile_loadd(6, low0 + k * tile_elements, 64);
+    _tile_loadd(7, low1 + k * tile_elements, 64);
+    _tile_dpbf16ps(0, 4, 6);
+    _tile_dpbf16ps(1, 4, 7);
+    _tile_dpbf16ps(2, 5, 6);
+    _tile_dpbf16ps(3, 5, 7);
+  }
+}
+
+// Stores the four accumulators of panel_times_two_blocks: weight tiles × token blocks tb, tb + 1.
+void write_two_blocks(const TileActivations& x, int64_t tb, int64_t rows, float* y, int64_t y_stride) {
+  alignas(64) float sum[kTileRows * kTileRows];
+  for (int tile = 0; tile < 4; ++tile) {
+    const int64_t row0 = (tile / 2) * kTileRows, t0 = (tb + tile % 2) * kTileRows;
+    const int64_t tile_rows = rows - row0 < kTileRows ? rows - row0 : kTileRows;
+    const int64_t tokens = x.tokens - t0 < kTileRows ? x.tokens - t0 : kTileRows;
+    if (tile_rows <= 0 || tokens <= 0) continue;
+    switch (tile) {
+      case 0: _tile_stored(0, sum, 64); break;
+      case 1: _tile_stored(1, sum, 64); break;
+      case 2: _tile_stored(2, sum, 64); break;
+      default: _tile_stored(3, sum, 64); break;
     }
-    _tile_stored(0, high_part, 64);
-    _tile_stored(1, low_part, 64);
-    write_tile(high_part, low_part, rows < kTileRows ? rows : kTileRows, x.tokens, y + (r0 - row_begin), y_stride);
-    if (rows > kTileRows) {
-      _tile_stored(2, high_part, 64);
-      _tile_stored(3, low_part, 64);
-      write_tile(high_part, low_part, rows - kTileRows, x.tokens, y + (r0 - row_begin) + kTileRows, y_stride);
-    }
+    write_sum_tile(sum, tile_rows, tokens, y + t0 * y_stride + row0, y_stride);
   }
 }
 
 // Several token blocks: each 32-row panel is dequantised whole into the scratch, then multiplied
-// with every token block.
+// with the token blocks two at a time (one left over goes alone, with its two parts apart).
 template <WeightFormat F>
 void amx_rows_panels(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const TileActivations& x,
                      uint16_t* scratch, float* y, int64_t y_stride) {
   alignas(64) float high_part[kTileRows * kTileRows];
   alignas(64) float low_part[kTileRows * kTileRows];
   const int64_t tile_elements = kTileRows * kChunk;  // bf16 per activation tile
+  const int64_t block_elements = x.chunks * tile_elements;
   for (int64_t r0 = row_begin; r0 < row_end; r0 += kPanelRows) {
     const int64_t rows = row_end - r0 < kPanelRows ? row_end - r0 : kPanelRows;
+    float* y_rows = y + (r0 - row_begin);
     dequantize_panel<F>(w, r0, rows, 0, x.chunks, scratch);
-    const uint16_t* a0 = scratch;
-    const uint16_t* a1 = scratch + kTileRows * kChunk;
-    for (int64_t tb = 0; tb < x.token_blocks; ++tb) {
-      const int64_t b = tb * x.chunks * tile_elements;
+    int64_t tb = 0;
+    for (; tb + 1 < x.token_blocks; tb += 2) {
+      _tile_zero(0);
+      _tile_zero(1);
+      _tile_zero(2);
+      _tile_zero(3);
+      const int64_t b = tb * block_elements;
+      panel_times_two_blocks(scratch, kPanelChunk, x.chunks, x.high + b, x.low + b, x.high + b + block_elements,
+                             x.low + b + block_elements);
+      write_two_blocks(x, tb, rows, y_rows, y_stride);
+    }
+    if (tb < x.token_blocks) {
+      const uint16_t* a0 = scratch;
+      const uint16_t* a1 = scratch + kTileRows * kChunk;
+      const int64_t b = tb * block_elements;
       // Four independent accumulators (two weight tiles × the two activation parts), so that
       // consecutive tile products do not wait for each other.
       _tile_zero(0);
@@ -297,14 +316,72 @@ void amx_rows_panels(const WeightMatrix& w, int64_t row_begin, int64_t row_end, 
       const int64_t tokens = x.tokens - t0 < kTileRows ? x.tokens - t0 : kTileRows;
       _tile_stored(0, high_part, 64);
       _tile_stored(1, low_part, 64);
-      write_tile(high_part, low_part, rows < kTileRows ? rows : kTileRows, tokens, y + t0 * y_stride + (r0 - row_begin),
-                 y_stride);
+      write_tile(high_part, low_part, rows < kTileRows ? rows : kTileRows, tokens, y_rows + t0 * y_stride, y_stride);
       if (rows > kTileRows) {
         _tile_stored(2, high_part, 64);
         _tile_stored(3, low_part, 64);
-        write_tile(high_part, low_part, rows - kTileRows, tokens, y + t0 * y_stride + (r0 - row_begin) + kTileRows,
-                   y_stride);
+        write_tile(high_part, low_part, rows - kTileRows, tokens, y_rows + t0 * y_stride + kTileRows, y_stride);
       }
+    }
+  }
+}
+
+// At most 32 tokens: the four accumulators stay in their tiles for a whole panel and every
+// dequantised weight meets two (one token block) or four (two blocks) tile products, so each
+// chunk is dequantised into a small L1 buffer just before its products, instead of the panel
+// going to L2 and back. The next chunk's dequantisation is issued right after the current
+// chunk's products, so the vector units work while the tile unit does.
+template <WeightFormat F>
+void amx_rows_fused(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const TileActivations& x,
+                    float* y, int64_t y_stride) {
+  alignas(64) uint16_t weights[2][kPanelChunk];
+  alignas(64) float high_part[kTileRows * kTileRows];
+  alignas(64) float low_part[kTileRows * kTileRows];
+  const int64_t tile_elements = kTileRows * kChunk;
+  const int64_t chunks = x.chunks;
+  const bool two_blocks = x.token_blocks == 2;
+  const uint16_t* high1 = x.high + chunks * tile_elements;
+  const uint16_t* low1 = x.low + chunks * tile_elements;
+  for (int64_t r0 = row_begin; r0 < row_end; r0 += kPanelRows) {
+    const int64_t rows = row_end - r0 < kPanelRows ? row_end - r0 : kPanelRows;
+    float* y_rows = y + (r0 - row_begin);
+    for (int64_t k = 0; k < kPrefetchChunks; ++k) prefetch_chunk<F>(w, r0, rows, k);
+    dequantize_panel<F>(w, r0, rows, 0, 1, weights[0]);
+    _tile_zero(0);
+    _tile_zero(1);
+    _tile_zero(2);
+    _tile_zero(3);
+    for (int64_t k = 0; k < chunks; ++k) {
+      const uint16_t* panel = weights[k & 1];
+      const int64_t b = k * tile_elements;
+      if (two_blocks) {
+        panel_times_two_blocks(panel, 0, 1, x.high + b, x.low + b, high1 + b, low1 + b);
+      } else {
+        _tile_loadd(4, panel, 64);
+        _tile_loadd(5, panel + tile_elements, 64);
+        _tile_loadd(6, x.high + b, 64);
+        _tile_loadd(7, x.low + b, 64);
+        _tile_dpbf16ps(0, 4, 6);
+        _tile_dpbf16ps(1, 4, 7);
+        _tile_dpbf16ps(2, 5, 6);
+        _tile_dpbf16ps(3, 5, 7);
+      }
+      if (k + 1 < chunks) {
+        prefetch_chunk<F>(w, r0, rows, k + 1 + kPrefetchChunks);
+        dequantize_panel<F>(w, r0, rows, k + 1, k + 2, weights[(k + 1) & 1]);
+      }
+    }
+    if (two_blocks) {
+      write_two_blocks(x, 0, rows, y_rows, y_stride);
+      continue;
+    }
+    _tile_stored(0, high_part, 64);
+    _tile_stored(1, low_part, 64);
+    write_tile(high_part, low_part, rows < kTileRows ? rows : kTileRows, x.tokens, y_rows, y_stride);
+    if (rows > kTileRows) {
+      _tile_stored(2, high_part, 64);
+      _tile_stored(3, low_part, 64);
+      write_tile(high_part, low_part, rows - kTileRows, x.tokens, y_rows + kTileRows, y_stride);
     }
   }
 }
@@ -312,8 +389,8 @@ void amx_rows_panels(const WeightMatrix& w, int64_t row_begin, int64_t row_end, 
 template <WeightFormat F>
 void amx_rows_for(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const TileActivations& x,
                   uint16_t* scratch, float* y, int64_t y_stride) {
-  if (x.token_blocks == 1) {
-    amx_rows_one_block<F>(w, row_begin, row_end, x, y, y_stride);
+  if (x.token_blocks <= 2) {
+    amx_rows_fused<F>(w, row_begin, row_end, x, y, y_stride);
   } else {
     amx_rows_panels<F>(w, row_begin, row_end, x, scratch, y, y_stride);
   }
