@@ -112,32 +112,54 @@ void dequantize_panel(const WeightMatrix& w, int64_t r0, int64_t rows, int64_t c
   }
 }
 
-// FP4, the bulk of a prefill's weights: row by row, with the matrix's fields in locals (the
-// stores could alias them otherwise, and each block reloaded them).
+// The 32-entry table for one FP4 scale block in each half (scale_low for entries 0–15,
+// scale_high for 16–31): value · 2^(scale − 127) as bf16.
+inline __m512i fp4_scaled_table(__m512i base, uint8_t scale_low, uint8_t scale_high) {
+  if (scale_low >= 2 && scale_low <= 252 && scale_high >= 2 && scale_high <= 252) [[likely]] {
+    // Every value stays a normal bf16: add the scale to the exponent field of the biased table.
+    const __m512i scales = _mm512_mask_blend_epi16(0xFFFF0000u, _mm512_set1_epi16(static_cast<short>(scale_low)),
+                                                   _mm512_set1_epi16(static_cast<short>(scale_high)));
+    return _mm512_mask_add_epi16(base, kFp4NonZero, base, _mm512_slli_epi16(scales, 7));
+  }
+  // Subnormal or infinite results: let the conversion round them.
+  const __m512 values = _mm512_setr_ps(0.0f, 0.5f, 1.0f, 1.5f, 2.0f, 3.0f, 4.0f, 6.0f, -0.0f, -0.5f, -1.0f, -1.5f,
+                                       -2.0f, -3.0f, -4.0f, -6.0f);
+  const __m256i low = reinterpret_cast<__m256i>(_mm512_cvtneps_pbh(_mm512_mul_ps(values, _mm512_set1_ps(fast_e8m0(scale_low)))));
+  const __m256i high =
+      reinterpret_cast<__m256i>(_mm512_cvtneps_pbh(_mm512_mul_ps(values, _mm512_set1_ps(fast_e8m0(scale_high)))));
+  return _mm512_inserti64x4(_mm512_castsi256_si512(low), high, 1);
+}
+
+// FP4, the bulk of a prefill's weights, row by row with the matrix's fields in locals (the
+// stores could alias them otherwise, and each block reloaded them). Chunks go in pairs: the 32
+// bytes of a 64-column group widen to 32 words, whose low nibbles (the even columns) and high
+// nibbles (the odd ones) each index the table once, giving chunk 2g and chunk 2g + 1 in the
+// order of TileActivations::fp4_column_pairs. Index bit 4 picks the table half, and with it
+// the scale of the group's first or second 32 columns. A chunk without a partner (the last one,
+// when the columns are an odd number of 32s) is unpacked in column order, as its activations are.
 template <>
 void dequantize_panel<WeightFormat::FP4_E2M1_BLOCK32>(const WeightMatrix& w, int64_t r0, int64_t rows,
                                                       int64_t chunk_begin, int64_t chunk_end, uint16_t* out) {
   const __m512i base = fp4_biased_table();
+  const __m512i second_half = _mm512_mask_set1_epi16(_mm512_setzero_si512(), 0xFFFF0000u, 16);
+  const __m512i low_nibble = _mm512_set1_epi16(0x0F);
   const int64_t row_bytes = w.cols / 2, row_scales = w.cols / 32, chunks = chunk_end - chunk_begin;
+  const int64_t pairs = chunks / 2;
   const uint8_t* packed = w.weight.data + r0 * row_bytes + chunk_begin * 16;
   const uint8_t* scales = w.scale.data + r0 * row_scales + chunk_begin;
   for (int64_t i = 0; i < rows; ++i, packed += row_bytes, scales += row_scales) {
     uint16_t* row_out = out + i * kChunk;
-    for (int64_t k = 0; k < chunks; ++k) {
-      const uint8_t scale = scales[k];
-      __m512i table;
-      if (scale >= 2 && scale <= 252) [[likely]] {  // every value stays a normal bf16: add the exponent
-        table = _mm512_mask_add_epi16(base, kFp4NonZero, base,
-                                      _mm512_set1_epi16(static_cast<short>(static_cast<int>(scale) << 7)));
-      } else {  // subnormal or infinite results: let the conversion round them
-        const __m512 values = _mm512_setr_ps(0.0f, 0.5f, 1.0f, 1.5f, 2.0f, 3.0f, 4.0f, 6.0f, -0.0f, -0.5f, -1.0f,
-                                             -1.5f, -2.0f, -3.0f, -4.0f, -6.0f);
-        const __m256i half =
-            reinterpret_cast<__m256i>(_mm512_cvtneps_pbh(_mm512_mul_ps(values, _mm512_set1_ps(fast_e8m0(scale)))));
-        table = _mm512_inserti64x4(_mm512_castsi256_si512(half), half, 1);
-      }
-      // Dword j holds byte j; OR-ing it shifted by 12 puts the high nibble in the upper word.
-      // The lower word keeps the whole byte, whose bit 4 the doubled table ignores.
+    for (int64_t p = 0; p < pairs; ++p) {
+      const __m512i table = fp4_scaled_table(base, scales[2 * p], scales[2 * p + 1]);
+      const __m512i bytes = _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(packed + p * 32)));
+      const __m512i even_index = _mm512_ternarylogic_epi32(bytes, low_nibble, second_half, 0xEA);  // (a & b) | c
+      const __m512i odd_index = _mm512_or_si512(_mm512_srli_epi16(bytes, 4), second_half);
+      _mm512_storeu_si512(row_out + 2 * p * kPanelChunk, _mm512_permutexvar_epi16(even_index, table));
+      _mm512_storeu_si512(row_out + (2 * p + 1) * kPanelChunk, _mm512_permutexvar_epi16(odd_index, table));
+    }
+    if (chunks % 2 != 0) {  // dword j holds byte j; the shifted copy puts its high nibble in the upper word
+      const int64_t k = chunks - 1;
+      const __m512i table = fp4_scaled_table(base, scales[k], scales[k]);
       const __m512i bytes = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(packed + k * 16)));
       _mm512_storeu_si512(row_out + k * kPanelChunk,
                           _mm512_permutexvar_epi16(_mm512_or_si512(bytes, _mm512_slli_epi32(bytes, 12)), table));
@@ -166,13 +188,23 @@ void amx_prepare_activations(const float* x, int64_t cols, const TileActivations
   uint32_t* low_pairs = reinterpret_cast<uint32_t*>(out.low);
   const __m512i pair_offsets = _mm512_mullo_epi32(
       _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_set1_epi32(kTileRows));
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
   for (int64_t t = 0; t < tokens; ++t) {
     const float* row = x + t * cols;
     const int64_t block = t / kTileRows, lane = t % kTileRows;
     for (int64_t k = 0; k < out.chunks; ++k) {
       const int64_t c = k * kChunk;
-      const __m512 low = _mm512_maskz_loadu_ps(mask_for(cols - c), row + c);
-      const __m512 high = _mm512_maskz_loadu_ps(mask_for(cols - c - 16), row + c + 16);
+      __m512 low, high;  // the chunk's columns 0–15 and 16–31
+      const int64_t group = (k / 2) * 64;
+      if (out.fp4_column_pairs && group + 64 <= cols) {
+        const __m512i pick = k % 2 == 0 ? even : odd;
+        low = _mm512_permutex2var_ps(_mm512_loadu_ps(row + group), pick, _mm512_loadu_ps(row + group + 16));
+        high = _mm512_permutex2var_ps(_mm512_loadu_ps(row + group + 32), pick, _mm512_loadu_ps(row + group + 48));
+      } else {
+        low = _mm512_maskz_loadu_ps(mask_for(cols - c), row + c);
+        high = _mm512_maskz_loadu_ps(mask_for(cols - c - 16), row + c + 16);
+      }
       const __m512bh rounded = _mm512_cvtne2ps_pbh(high, low);
       // The rounding error, exact in float32, rounded again: the second bf16 part.
       const __m512 high_back = _mm512_castsi512_ps(_mm512_slli_epi32(
@@ -331,10 +363,13 @@ void amx_rows_panels(const WeightMatrix& w, int64_t row_begin, int64_t row_end, 
 // chunk is dequantised into a small L1 buffer just before its products, instead of the panel
 // going to L2 and back. The next chunk's dequantisation is issued right after the current
 // chunk's products, so the vector units work while the tile unit does.
+// Chunks dequantised at a time: FP4 unpacks them in pairs (see dequantize_panel).
+constexpr int64_t kFusedStep = 2;
+
 template <WeightFormat F>
 void amx_rows_fused(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const TileActivations& x,
                     float* y, int64_t y_stride) {
-  alignas(64) uint16_t weights[2][kPanelChunk];
+  alignas(64) uint16_t weights[2][kFusedStep * kPanelChunk];
   alignas(64) float high_part[kTileRows * kTileRows];
   alignas(64) float low_part[kTileRows * kTileRows];
   const int64_t tile_elements = kTileRows * kChunk;
@@ -346,29 +381,33 @@ void amx_rows_fused(const WeightMatrix& w, int64_t row_begin, int64_t row_end, c
     const int64_t rows = row_end - r0 < kPanelRows ? row_end - r0 : kPanelRows;
     float* y_rows = y + (r0 - row_begin);
     for (int64_t k = 0; k < kPrefetchChunks; ++k) prefetch_chunk<F>(w, r0, rows, k);
-    dequantize_panel<F>(w, r0, rows, 0, 1, weights[0]);
+    dequantize_panel<F>(w, r0, rows, 0, chunks < kFusedStep ? chunks : kFusedStep, weights[0]);
     _tile_zero(0);
     _tile_zero(1);
     _tile_zero(2);
     _tile_zero(3);
-    for (int64_t k = 0; k < chunks; ++k) {
-      const uint16_t* panel = weights[k & 1];
-      const int64_t b = k * tile_elements;
-      if (two_blocks) {
-        panel_times_two_blocks(panel, 0, 1, x.high + b, x.low + b, high1 + b, low1 + b);
-      } else {
-        _tile_loadd(4, panel, 64);
-        _tile_loadd(5, panel + tile_elements, 64);
-        _tile_loadd(6, x.high + b, 64);
-        _tile_loadd(7, x.low + b, 64);
-        _tile_dpbf16ps(0, 4, 6);
-        _tile_dpbf16ps(1, 4, 7);
-        _tile_dpbf16ps(2, 5, 6);
-        _tile_dpbf16ps(3, 5, 7);
+    for (int64_t k0 = 0, step = 0; k0 < chunks; k0 += kFusedStep, ++step) {
+      const int64_t k1 = chunks - k0 < kFusedStep ? chunks : k0 + kFusedStep;
+      for (int64_t k = k0; k < k1; ++k) {
+        const uint16_t* panel = weights[step & 1] + (k - k0) * kPanelChunk;
+        const int64_t b = k * tile_elements;
+        if (two_blocks) {
+          panel_times_two_blocks(panel, 0, 1, x.high + b, x.low + b, high1 + b, low1 + b);
+        } else {
+          _tile_loadd(4, panel, 64);
+          _tile_loadd(5, panel + tile_elements, 64);
+          _tile_loadd(6, x.high + b, 64);
+          _tile_loadd(7, x.low + b, 64);
+          _tile_dpbf16ps(0, 4, 6);
+          _tile_dpbf16ps(1, 4, 7);
+          _tile_dpbf16ps(2, 5, 6);
+          _tile_dpbf16ps(3, 5, 7);
+        }
       }
-      if (k + 1 < chunks) {
-        prefetch_chunk<F>(w, r0, rows, k + 1 + kPrefetchChunks);
-        dequantize_panel<F>(w, r0, rows, k + 1, k + 2, weights[(k + 1) & 1]);
+      if (k1 < chunks) {
+        const int64_t k2 = chunks - k1 < kFusedStep ? chunks : k1 + kFusedStep;
+        for (int64_t k = k1; k < k2; ++k) prefetch_chunk<F>(w, r0, rows, k + kPrefetchChunks);
+        dequantize_panel<F>(w, r0, rows, k1, k2, weights[(step + 1) & 1]);
       }
     }
     if (two_blocks) {

@@ -19,6 +19,10 @@ struct TileActivations {
   int64_t chunks = 0;        // ceil(cols / 32)
   uint16_t* high = nullptr;  // bf16(x)
   uint16_t* low = nullptr;   // bf16(x − high)
+  // For FP4 weights: in each whole 64-column group, chunk 2g holds the group's even columns and
+  // chunk 2g + 1 its odd ones (the order in which a packed FP4 byte's two nibbles unpack
+  // cheaply). The weights are dequantised in the same order, so the products are unchanged.
+  bool fp4_column_pairs = false;
 };
 
 inline int64_t amx_activation_elements(const TileActivations& x) { return x.token_blocks * x.chunks * 16 * 32; }

@@ -124,6 +124,7 @@ void run_amx(const WeightMatrix& weight, int64_t row_begin, int64_t row_count, c
     tiles.tokens = std::min(kAmxTokenGroup, tokens - t0);
     tiles.token_blocks = (tiles.tokens + 15) / 16;
     tiles.chunks = (weight.cols + 31) / 32;
+    tiles.fp4_column_pairs = weight.format == WeightFormat::FP4_E2M1_BLOCK32;
     high.resize(static_cast<size_t>(fast_kernels::amx_activation_elements(tiles)));
     low.resize(high.size());
     tiles.high = high.data();
