@@ -1,5 +1,7 @@
 #include "kernels/vector_ops.h"
 
+#include "kernels/vector_ops_by_rows.h"
+
 namespace lightseek {
 namespace vector_kernels {
 namespace {
@@ -17,7 +19,7 @@ void axpy(float alpha, const float* x, float* y, int64_t n) {
 }  // namespace
 
 const VectorOps& scalar_ops() {
-  static const VectorOps ops = {dot, axpy};
+  static const VectorOps ops = {dot, axpy, scores_by_rows<dot>, weighted_sums_by_rows<axpy>};
   return ops;
 }
 

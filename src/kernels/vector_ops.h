@@ -13,6 +13,14 @@ struct VectorOps {
   float (*dot)(const float* a, const float* b, int64_t n);
   // y += alpha · x
   void (*axpy)(float alpha, const float* x, float* y, int64_t n);
+  // Attention's two products, many query heads against the same rows (V4's keys are its
+  // values, shared by every head), so that each row loaded serves several heads:
+  // logits[h·n + j] = scale · (q[h·q_stride ..] · rows[j]) for h < heads, j < n.
+  void (*scores)(const float* q, int64_t heads, int64_t q_stride, const float* const* rows, int64_t n, int64_t dim,
+                 float scale, float* logits);
+  // out[h·out_stride + d] = Σ_j weights[h·n + j] · rows[j][d] for d < dim (out is overwritten).
+  void (*weighted_sums)(const float* weights, int64_t heads, const float* const* rows, int64_t n, int64_t dim,
+                        float* out, int64_t out_stride);
 };
 
 const VectorOps& vector_ops();            // for active_isa()

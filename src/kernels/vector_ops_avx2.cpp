@@ -1,6 +1,8 @@
 // AVX2 + FMA float32 vector primitives; compiled for AVX2 alone, used where the CPU has it.
 #include "kernels/vector_ops.h"
 
+#include "kernels/vector_ops_by_rows.h"
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 
@@ -33,7 +35,7 @@ void axpy(float alpha, const float* x, float* y, int64_t n) {
 }  // namespace
 
 const VectorOps& avx2_ops() {
-  static const VectorOps ops = {dot, axpy};
+  static const VectorOps ops = {dot, axpy, scores_by_rows<dot>, weighted_sums_by_rows<axpy>};
   return ops;
 }
 

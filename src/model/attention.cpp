@@ -158,18 +158,23 @@ void Attention::attend(const float* q, const AttentionState& state, int64_t posi
   const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
   if (numerics_.fast_kernels()) {
     const VectorOps& ops = vector_ops();
-    kernel_pool().parallel_for(heads, 1, [&](int64_t head_begin, int64_t head_end, int) {
-      std::vector<float> logits(values.size());
-      for (int64_t h = head_begin; h < head_end; ++h) {
-        const float* qh = q + h * head_dim;
+    const int64_t n = static_cast<int64_t>(values.size());
+    // Heads in groups, so that each cached row loaded serves several heads.
+    kernel_pool().parallel_for(heads, 8, [&](int64_t head_begin, int64_t head_end, int) {
+      const int64_t count = head_end - head_begin;
+      std::vector<float> weights(static_cast<size_t>(count * n));
+      ops.scores(q + head_begin * head_dim, count, head_dim, values.data(), n, head_dim, scale, weights.data());
+      for (int64_t i = 0; i < count; ++i) {
+        float* row = weights.data() + i * n;
         float max = -std::numeric_limits<float>::infinity();
-        for (size_t j = 0; j < values.size(); ++j) max = std::max(max, logits[j] = ops.dot(qh, values[j], head_dim) * scale);
-        float denominator = std::exp(sink_[h] - max);
-        for (float& logit : logits) denominator += (logit = std::exp(logit - max));
-        float* oh = out + h * head_dim;
-        std::fill(oh, oh + head_dim, 0.0f);
-        for (size_t j = 0; j < values.size(); ++j) ops.axpy(logits[j] / denominator, values[j], oh, head_dim);
-        rope_.rotate(oh + head_dim - rope_dim, position, /*inverse=*/true);
+        for (int64_t j = 0; j < n; ++j) max = std::max(max, row[j]);
+        float denominator = std::exp(sink_[head_begin + i] - max);
+        for (int64_t j = 0; j < n; ++j) denominator += (row[j] = std::exp(row[j] - max));
+        for (int64_t j = 0; j < n; ++j) row[j] /= denominator;
+      }
+      ops.weighted_sums(weights.data(), count, values.data(), n, head_dim, out + head_begin * head_dim, head_dim);
+      for (int64_t h = head_begin; h < head_end; ++h) {
+        rope_.rotate(out + h * head_dim + head_dim - rope_dim, position, /*inverse=*/true);
       }
     });
     return;
