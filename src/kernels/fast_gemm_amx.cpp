@@ -112,6 +112,45 @@ void dequantize_panel(const WeightMatrix& w, int64_t r0, int64_t rows, int64_t c
   }
 }
 
+// FP8 by moving bits: an e4m3 code's exponent and mantissa, shifted into bf16 position, read as
+// code·2^-120, and adding the block's scale code − 7 to the exponent field makes that
+// code·2^(scale−127), exactly, for every normal code while the scale code is within 7..239.
+// Subnormal codes (under 2^-6, 1/28000 of the block's largest value) become zero, as they do in
+// the one-token bf16 kernel. Scales outside that range go through IEEE half, exactly.
+template <>
+void dequantize_panel<WeightFormat::FP8_E4M3_BLOCK128>(const WeightMatrix& w, int64_t r0, int64_t rows,
+                                                       int64_t chunk_begin, int64_t chunk_end, uint16_t* out) {
+  const int64_t cols = w.cols, scale_cols = (cols + 127) / 128;
+  const __m512i keep = _mm512_set1_epi16(static_cast<short>(0x87F0));
+  const __m512i exponent = _mm512_set1_epi16(0x7F80);
+  for (int64_t i = 0; i < rows; ++i) {
+    const int64_t row = r0 + i;
+    const uint8_t* codes = w.weight.data + row * cols;
+    const uint8_t* scales = w.scale.data + (row / 128) * scale_cols;
+    for (int64_t k = chunk_begin; k < chunk_end; ++k) {
+      const int64_t c = k * kChunk;
+      uint16_t* chunk_out = out + (k - chunk_begin) * kPanelChunk + i * kChunk;
+      const uint8_t scale = scales[c / 128];
+      if (scale < 7 || scale > 239) [[unlikely]] {
+        dequantize_chunk<WeightFormat::FP8_E4M3_BLOCK128>(w, row, k, chunk_out);
+        continue;
+      }
+      const int64_t n = cols - c < kChunk ? cols - c : kChunk;
+      const __mmask32 mask = n >= 32 ? ~__mmask32{0} : static_cast<__mmask32>((1u << n) - 1);
+      const __m512i bits = _mm512_and_si512(
+          _mm512_slli_epi16(_mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(mask, codes + c)), 4), keep);
+      const __mmask32 normal = _mm512_test_epi16_mask(bits, exponent);
+      _mm512_storeu_si512(chunk_out, _mm512_maskz_add_epi16(normal, bits,
+                                                            _mm512_set1_epi16(static_cast<short>((scale - 7) << 7))));
+    }
+  }
+  for (int64_t k = chunk_begin; k < chunk_end; ++k) {
+    for (int64_t i = rows; i < kPanelRows; ++i) {
+      _mm512_storeu_si512(out + (k - chunk_begin) * kPanelChunk + i * kChunk, _mm512_setzero_si512());
+    }
+  }
+}
+
 // The 32-entry table for one FP4 scale block in each half (scale_low for entries 0–15,
 // scale_high for 16–31): value · 2^(scale − 127) as bf16.
 inline __m512i fp4_scaled_table(__m512i base, uint8_t scale_low, uint8_t scale_high) {

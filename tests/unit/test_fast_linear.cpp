@@ -135,10 +135,10 @@ TEST_P(FastLinearShapes, EveryIsaMatchesTheScalarKernelAndTheScalarKernelMatches
     // AMX (several tokens, weights other than F32) carries the activations as two bf16 parts
     // (16 significant bits: ≤ 2^-16 of each), so |amx − exact| ≤ 2^-16·Σ|w·x| + float32 sums.
     const bool bf16_activations = isa == Isa::Amx && shape.tokens >= 4 && shape.format != WeightFormat::F32;
-    // With fewer tokens, FP8 rows of whole 128-column blocks use vdpbf16ps: the same two-part
-    // activations, and FP8 subnormal codes read as zero.
-    const bool bf16_fp8 = isa == Isa::Amx && shape.tokens < 4 && shape.format == WeightFormat::FP8_E4M3_BLOCK128 &&
-                          shape.cols % 128 == 0;
+    // FP8 on AMX, and with fewer tokens FP8 rows of whole 128-column blocks on vdpbf16ps: the
+    // same two-part activations, and FP8 subnormal codes read as zero.
+    const bool bf16_fp8 = isa == Isa::Amx && shape.format == WeightFormat::FP8_E4M3_BLOCK128 &&
+                          (shape.tokens >= 4 || shape.cols % 128 == 0);
     const double bf16_bound = 1.0 / 65536;
     for (size_t i = 0; i < out.size(); ++i) {
       if (bf16_fp8) {
@@ -203,6 +203,37 @@ TEST(FastLinear, AmxFp4ScalesAtTheEndsOfTheExponentRange) {
           const size_t i = static_cast<size_t>(t * 35 + r);
           ASSERT_NEAR(amx[i], reference[i], magnitude * (1.0 / 65536 + 1e-5)) << "code " << code << " token " << t;
         }
+      }
+    }
+  }
+}
+
+// FP8 on AMX: scale codes 7..239 are added to the exponent field of the codes moved into bf16
+// position (subnormal codes become zero); larger codes go through IEEE half.
+TEST(FastLinear, AmxFp8ScalesInsideAndOutsideTheExponentAddRange) {
+  const std::vector<Isa> isas = supported_isas();
+  if (std::ranges::find(isas, Isa::Amx) == isas.end()) GTEST_SKIP() << "no AMX on this CPU";
+  for (int code : {7, 8, 120, 238, 239, 240, 245}) {
+    OwnedWeight w = random_weight(WeightFormat::FP8_E4M3_BLOCK128, 40, 256, static_cast<uint32_t>(code));
+    for (auto& s : w.scale_bytes) s = static_cast<uint8_t>(code);
+    const int64_t tokens = 9;
+    std::vector<float> x = random_input(tokens, 256, static_cast<uint32_t>(code + 1));
+    const float shift = std::ldexp(1.0f, std::clamp(127 - code, -60, 60));
+    for (float& v : x) v *= shift;
+    std::vector<float> reference(tokens * 40), amx(reference.size());
+    linear(w.matrix, x.data(), tokens, reference.data());
+    fast_linear_with(Isa::Amx, w.matrix, x.data(), tokens, amx.data());
+    const bool flushes = code >= 7 && code <= 239;
+    for (int64_t t = 0; t < tokens; ++t) {
+      for (int64_t r = 0; r < 40; ++r) {
+        double magnitude = 0.0, flushed = 0.0;
+        for (int64_t c = 0; c < 256; ++c) {
+          const double term = std::fabs(weight_value(w.matrix, r, c) * x[t * 256 + c]);
+          magnitude += term;
+          if (flushes && (w.weight_bytes[r * 256 + c] & 0x78) == 0) flushed += term;
+        }
+        const size_t i = static_cast<size_t>(t * 40 + r);
+        ASSERT_NEAR(amx[i], reference[i], flushed + magnitude * (1.0 / 65536 + 1e-5)) << "code " << code << " row " << r;
       }
     }
   }
