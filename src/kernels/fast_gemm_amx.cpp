@@ -209,11 +209,48 @@ void dequantize_panel<WeightFormat::FP4_E2M1_BLOCK32>(const WeightMatrix& w, int
   }
 }
 
+// Transposes 16×16 floats in registers: rows[n][t] becomes rows[t][n].
+inline void transpose16(__m512 rows[16]) {
+  __m512 t[16];
+  for (int i = 0; i < 8; ++i) {
+    t[2 * i] = _mm512_unpacklo_ps(rows[2 * i], rows[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps(rows[2 * i], rows[2 * i + 1]);
+  }
+  for (int i = 0; i < 4; ++i) {
+    rows[4 * i] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+    rows[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+    rows[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+    rows[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+  }
+  for (int i = 0; i < 2; ++i) {
+    for (int j = 0; j < 4; ++j) {
+      t[8 * i + j] = _mm512_shuffle_f32x4(rows[8 * i + j], rows[8 * i + 4 + j], 0x88);
+      t[8 * i + 4 + j] = _mm512_shuffle_f32x4(rows[8 * i + j], rows[8 * i + 4 + j], 0xDD);
+    }
+  }
+  for (int j = 0; j < 8; ++j) {
+    rows[j] = _mm512_shuffle_f32x4(t[j], t[8 + j], 0x88);
+    rows[j + 8] = _mm512_shuffle_f32x4(t[j], t[8 + j], 0xDD);
+  }
+}
+
+// A 16×16 tile (weight rows × tokens), or the sum of two, into y (tokens × rows) for the rows and
+// tokens that exist: transposed in registers, one masked store per token.
+void write_transposed(const float* first, const float* second, int64_t rows, int64_t tokens, float* y,
+                      int64_t y_stride) {
+  __m512 values[16];
+  for (int n = 0; n < 16; ++n) {
+    values[n] = _mm512_load_ps(first + n * 16);
+    if (second != nullptr) values[n] = _mm512_add_ps(values[n], _mm512_load_ps(second + n * 16));
+  }
+  transpose16(values);
+  const __mmask16 mask = mask_for(rows);
+  for (int64_t t = 0; t < tokens; ++t) _mm512_mask_storeu_ps(y + t * y_stride, mask, values[t]);
+}
+
 // Writes the sum of two 16×16 float tiles (weight rows × tokens) for the rows and tokens that exist.
 void write_tile(const float* high, const float* low, int64_t rows, int64_t tokens, float* y, int64_t y_stride) {
-  for (int64_t n = 0; n < rows; ++n) {
-    for (int64_t t = 0; t < tokens; ++t) y[t * y_stride + n] = high[n * 16 + t] + low[n * 16 + t];
-  }
+  write_transposed(high, low, rows, tokens, y, y_stride);
 }
 
 }  // namespace
@@ -289,9 +326,7 @@ inline void prefetch_chunk(const WeightMatrix& w, int64_t r0, int64_t rows, int6
 
 // Writes one 16×16 float tile (weight rows × tokens) for the rows and tokens that exist.
 void write_sum_tile(const float* sum, int64_t rows, int64_t tokens, float* y, int64_t y_stride) {
-  for (int64_t n = 0; n < rows; ++n) {
-    for (int64_t t = 0; t < tokens; ++t) y[t * y_stride + n] = sum[n * 16 + t];
-  }
+  write_transposed(sum, nullptr, rows, tokens, y, y_stride);
 }
 
 // Two token blocks against a 32-row panel whose chunks start at `panel` (chunk stride
