@@ -38,6 +38,11 @@ void configure_tiles() {
   configured = true;
 }
 
+inline __mmask32 mask32_for(int64_t remaining) {
+  if (remaining <= 0) return 0;
+  return remaining >= 32 ? ~__mmask32{0} : static_cast<__mmask32>((1u << remaining) - 1);
+}
+
 inline __mmask16 mask_for(int64_t remaining) {
   if (remaining <= 0) return 0;
   return remaining >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << remaining) - 1);
@@ -89,14 +94,19 @@ inline void dequantize_chunk(const WeightMatrix& w, int64_t row, int64_t chunk, 
                                       _mm512_set1_ps(scale));
     _mm512_storeu_si512(out, reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(high, low)));
   } else if constexpr (F == WeightFormat::BF16) {
-    const int64_t n = cols - c < kChunk ? cols - c : kChunk;
-    const __mmask32 mask = n >= 32 ? ~__mmask32{0} : static_cast<__mmask32>((1u << n) - 1);
-    _mm512_storeu_si512(out, _mm512_maskz_loadu_epi16(mask, w.weight.data + (row * cols + c) * 2));
+    _mm512_storeu_si512(out, _mm512_maskz_loadu_epi16(mask32_for(cols - c), w.weight.data + (row * cols + c) * 2));
   } else {  // F32: not sent here by fast_linear (bf16 would lose bits); kept exact-shaped
     const float* values = reinterpret_cast<const float*>(w.weight.data) + row * cols + c;
     const __m512 low = _mm512_maskz_loadu_ps(mask_for(cols - c), values);
     const __m512 high = _mm512_maskz_loadu_ps(mask_for(cols - c - 16), values + 16);
     _mm512_storeu_si512(out, reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(high, low)));
+  }
+}
+
+// Rows [rows, 32) of `chunks` chunks of a tile-ordered panel: zero, past the matrix's last row.
+inline void zero_panel_rows(int64_t rows, int64_t chunks, uint16_t* out) {
+  for (int64_t k = 0; k < chunks; ++k) {
+    for (int64_t i = rows; i < kPanelRows; ++i) _mm512_storeu_si512(out + k * kPanelChunk + i * kChunk, _mm512_setzero_si512());
   }
 }
 
@@ -108,8 +118,8 @@ void dequantize_panel(const WeightMatrix& w, int64_t r0, int64_t rows, int64_t c
   for (int64_t k = chunk_begin; k < chunk_end; ++k) {
     uint16_t* chunk_out = out + (k - chunk_begin) * kPanelChunk;
     for (int64_t i = 0; i < rows; ++i) dequantize_chunk<F>(w, r0 + i, k, chunk_out + i * kChunk);
-    for (int64_t i = rows; i < kPanelRows; ++i) _mm512_storeu_si512(chunk_out + i * kChunk, _mm512_setzero_si512());
   }
+  zero_panel_rows(rows, chunk_end - chunk_begin, out);
 }
 
 // FP8 by moving bits: an e4m3 code's exponent and mantissa, shifted into bf16 position, read as
@@ -135,20 +145,14 @@ void dequantize_panel<WeightFormat::FP8_E4M3_BLOCK128>(const WeightMatrix& w, in
         dequantize_chunk<WeightFormat::FP8_E4M3_BLOCK128>(w, row, k, chunk_out);
         continue;
       }
-      const int64_t n = cols - c < kChunk ? cols - c : kChunk;
-      const __mmask32 mask = n >= 32 ? ~__mmask32{0} : static_cast<__mmask32>((1u << n) - 1);
       const __m512i bits = _mm512_and_si512(
-          _mm512_slli_epi16(_mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(mask, codes + c)), 4), keep);
+          _mm512_slli_epi16(_mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(mask32_for(cols - c), codes + c)), 4), keep);
       const __mmask32 normal = _mm512_test_epi16_mask(bits, exponent);
       _mm512_storeu_si512(chunk_out, _mm512_maskz_add_epi16(normal, bits,
                                                             _mm512_set1_epi16(static_cast<short>((scale - 7) << 7))));
     }
   }
-  for (int64_t k = chunk_begin; k < chunk_end; ++k) {
-    for (int64_t i = rows; i < kPanelRows; ++i) {
-      _mm512_storeu_si512(out + (k - chunk_begin) * kPanelChunk + i * kChunk, _mm512_setzero_si512());
-    }
-  }
+  zero_panel_rows(rows, chunk_end - chunk_begin, out);
 }
 
 // The 32-entry table for one FP4 scale block in each half (scale_low for entries 0–15,
@@ -204,9 +208,7 @@ void dequantize_panel<WeightFormat::FP4_E2M1_BLOCK32>(const WeightMatrix& w, int
                           _mm512_permutexvar_epi16(_mm512_or_si512(bytes, _mm512_slli_epi32(bytes, 12)), table));
     }
   }
-  for (int64_t k = 0; k < chunks; ++k) {
-    for (int64_t i = rows; i < kPanelRows; ++i) _mm512_storeu_si512(out + k * kPanelChunk + i * kChunk, _mm512_setzero_si512());
-  }
+  zero_panel_rows(rows, chunks, out);
 }
 
 // Transposes 16×16 floats in registers: rows[n][t] becomes rows[t][n].
@@ -234,10 +236,10 @@ inline void transpose16(__m512 rows[16]) {
   }
 }
 
-// A 16×16 tile (weight rows × tokens), or the sum of two, into y (tokens × rows) for the rows and
-// tokens that exist: transposed in registers, one masked store per token.
-void write_transposed(const float* first, const float* second, int64_t rows, int64_t tokens, float* y,
-                      int64_t y_stride) {
+// A 16×16 float tile (weight rows × tokens), or the sum of two (`second` not null), into y
+// (tokens × rows) for the rows and tokens that exist: transposed in registers, one masked store
+// per token.
+void write_tile(const float* first, const float* second, int64_t rows, int64_t tokens, float* y, int64_t y_stride) {
   __m512 values[16];
   for (int n = 0; n < 16; ++n) {
     values[n] = _mm512_load_ps(first + n * 16);
@@ -246,11 +248,6 @@ void write_transposed(const float* first, const float* second, int64_t rows, int
   transpose16(values);
   const __mmask16 mask = mask_for(rows);
   for (int64_t t = 0; t < tokens; ++t) _mm512_mask_storeu_ps(y + t * y_stride, mask, values[t]);
-}
-
-// Writes the sum of two 16×16 float tiles (weight rows × tokens) for the rows and tokens that exist.
-void write_tile(const float* high, const float* low, int64_t rows, int64_t tokens, float* y, int64_t y_stride) {
-  write_transposed(high, low, rows, tokens, y, y_stride);
 }
 
 }  // namespace
@@ -324,9 +321,39 @@ inline void prefetch_chunk(const WeightMatrix& w, int64_t r0, int64_t rows, int6
   }
 }
 
-// Writes one 16×16 float tile (weight rows × tokens) for the rows and tokens that exist.
-void write_sum_tile(const float* sum, int64_t rows, int64_t tokens, float* y, int64_t y_stride) {
-  write_transposed(sum, nullptr, rows, tokens, y, y_stride);
+// One token block against a 32-row panel whose chunks start at `panel` (chunk stride
+// `chunk_stride`): four independent accumulators (two weight tiles × the two activation parts),
+// so that consecutive tile products do not wait for each other.
+inline void panel_times_one_block(const uint16_t* panel, int64_t chunk_stride, int64_t chunks, const uint16_t* high,
+                                  const uint16_t* low) {
+  constexpr int64_t tile_elements = kTileRows * kChunk;
+  for (int64_t k = 0; k < chunks; ++k) {
+    const uint16_t* a = panel + k * chunk_stride;
+    _tile_loadd(4, a, 64);
+    _tile_loadd(5, a + tile_elements, 64);
+    _tile_loadd(6, high + k * tile_elements, 64);
+    _tile_loadd(7, low + k * tile_elements, 64);
+    _tile_dpbf16ps(0, 4, 6);
+    _tile_dpbf16ps(1, 4, 7);
+    _tile_dpbf16ps(2, 5, 6);
+    _tile_dpbf16ps(3, 5, 7);
+  }
+}
+
+// Stores the accumulators of panel_times_one_block: each weight tile's two parts, summed, for
+// the tokens [t0, t0 + 16) that exist.
+void write_one_block(const TileActivations& x, int64_t t0, int64_t rows, float* y, int64_t y_stride) {
+  alignas(64) float high_part[kTileRows * kTileRows];
+  alignas(64) float low_part[kTileRows * kTileRows];
+  const int64_t tokens = x.tokens - t0 < kTileRows ? x.tokens - t0 : kTileRows;
+  _tile_stored(0, high_part, 64);
+  _tile_stored(1, low_part, 64);
+  write_tile(high_part, low_part, rows < kTileRows ? rows : kTileRows, tokens, y + t0 * y_stride, y_stride);
+  if (rows > kTileRows) {
+    _tile_stored(2, high_part, 64);
+    _tile_stored(3, low_part, 64);
+    write_tile(high_part, low_part, rows - kTileRows, tokens, y + t0 * y_stride + kTileRows, y_stride);
+  }
 }
 
 // Two token blocks against a 32-row panel whose chunks start at `panel` (chunk stride
@@ -370,7 +397,7 @@ void write_two_blocks(const TileActivations& x, int64_t tb, int64_t rows, float*
       case 2: _tile_stored(2, sum, 64); break;
       default: _tile_stored(3, sum, 64); break;
     }
-    write_sum_tile(sum, tile_rows, tokens, y + t0 * y_stride + row0, y_stride);
+    write_tile(sum, nullptr, tile_rows, tokens, y + t0 * y_stride + row0, y_stride);
   }
 }
 
@@ -379,8 +406,6 @@ void write_two_blocks(const TileActivations& x, int64_t tb, int64_t rows, float*
 template <WeightFormat F>
 void amx_rows_panels(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const TileActivations& x,
                      uint16_t* scratch, float* y, int64_t y_stride) {
-  alignas(64) float high_part[kTileRows * kTileRows];
-  alignas(64) float low_part[kTileRows * kTileRows];
   const int64_t tile_elements = kTileRows * kChunk;  // bf16 per activation tile
   const int64_t block_elements = x.chunks * tile_elements;
   for (int64_t r0 = row_begin; r0 < row_end; r0 += kPanelRows) {
@@ -399,35 +424,12 @@ void amx_rows_panels(const WeightMatrix& w, int64_t row_begin, int64_t row_end, 
       write_two_blocks(x, tb, rows, y_rows, y_stride);
     }
     if (tb < x.token_blocks) {
-      const uint16_t* a0 = scratch;
-      const uint16_t* a1 = scratch + kTileRows * kChunk;
-      const int64_t b = tb * block_elements;
-      // Four independent accumulators (two weight tiles × the two activation parts), so that
-      // consecutive tile products do not wait for each other.
       _tile_zero(0);
       _tile_zero(1);
       _tile_zero(2);
       _tile_zero(3);
-      for (int64_t k = 0; k < x.chunks; ++k) {
-        _tile_loadd(4, a0 + k * kPanelChunk, 64);
-        _tile_loadd(5, a1 + k * kPanelChunk, 64);
-        _tile_loadd(6, x.high + b + k * tile_elements, 64);
-        _tile_loadd(7, x.low + b + k * tile_elements, 64);
-        _tile_dpbf16ps(0, 4, 6);
-        _tile_dpbf16ps(1, 4, 7);
-        _tile_dpbf16ps(2, 5, 6);
-        _tile_dpbf16ps(3, 5, 7);
-      }
-      const int64_t t0 = tb * kTileRows;
-      const int64_t tokens = x.tokens - t0 < kTileRows ? x.tokens - t0 : kTileRows;
-      _tile_stored(0, high_part, 64);
-      _tile_stored(1, low_part, 64);
-      write_tile(high_part, low_part, rows < kTileRows ? rows : kTileRows, tokens, y_rows + t0 * y_stride, y_stride);
-      if (rows > kTileRows) {
-        _tile_stored(2, high_part, 64);
-        _tile_stored(3, low_part, 64);
-        write_tile(high_part, low_part, rows - kTileRows, tokens, y_rows + t0 * y_stride + kTileRows, y_stride);
-      }
+      panel_times_one_block(scratch, kPanelChunk, x.chunks, x.high + tb * block_elements, x.low + tb * block_elements);
+      write_one_block(x, tb * kTileRows, rows, y_rows, y_stride);
     }
   }
 }
@@ -444,8 +446,6 @@ template <WeightFormat F>
 void amx_rows_fused(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const TileActivations& x,
                     float* y, int64_t y_stride) {
   alignas(64) uint16_t weights[2][kFusedStep * kPanelChunk];
-  alignas(64) float high_part[kTileRows * kTileRows];
-  alignas(64) float low_part[kTileRows * kTileRows];
   const int64_t tile_elements = kTileRows * kChunk;
   const int64_t chunks = x.chunks;
   const bool two_blocks = x.token_blocks == 2;
@@ -468,14 +468,7 @@ void amx_rows_fused(const WeightMatrix& w, int64_t row_begin, int64_t row_end, c
         if (two_blocks) {
           panel_times_two_blocks(panel, 0, 1, x.high + b, x.low + b, high1 + b, low1 + b);
         } else {
-          _tile_loadd(4, panel, 64);
-          _tile_loadd(5, panel + tile_elements, 64);
-          _tile_loadd(6, x.high + b, 64);
-          _tile_loadd(7, x.low + b, 64);
-          _tile_dpbf16ps(0, 4, 6);
-          _tile_dpbf16ps(1, 4, 7);
-          _tile_dpbf16ps(2, 5, 6);
-          _tile_dpbf16ps(3, 5, 7);
+          panel_times_one_block(panel, 0, 1, x.high + b, x.low + b);
         }
       }
       if (k1 < chunks) {
@@ -486,15 +479,8 @@ void amx_rows_fused(const WeightMatrix& w, int64_t row_begin, int64_t row_end, c
     }
     if (two_blocks) {
       write_two_blocks(x, 0, rows, y_rows, y_stride);
-      continue;
-    }
-    _tile_stored(0, high_part, 64);
-    _tile_stored(1, low_part, 64);
-    write_tile(high_part, low_part, rows < kTileRows ? rows : kTileRows, x.tokens, y_rows, y_stride);
-    if (rows > kTileRows) {
-      _tile_stored(2, high_part, 64);
-      _tile_stored(3, low_part, 64);
-      write_tile(high_part, low_part, rows - kTileRows, x.tokens, y_rows + kTileRows, y_stride);
+    } else {
+      write_one_block(x, 0, rows, y_rows, y_stride);
     }
   }
 }
