@@ -1,10 +1,12 @@
 #include "model/moe.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <numeric>
 
+#include "core/thread_pool.h"
 #include "model/linear_map.h"
 #include "model/hyper_connections.h"
 
@@ -33,7 +35,68 @@ int64_t token_table_entry(const TensorView& table, int64_t index) {
   return value;
 }
 
+void gather_rows(const float* f, int64_t dim, const std::vector<int64_t>& rows, float* out) {
+  for (size_t i = 0; i < rows.size(); ++i) {
+    std::copy(f + rows[i] * dim, f + (rows[i] + 1) * dim, out + static_cast<int64_t>(i) * dim);
+  }
+}
+
 }  // namespace
+
+void Moe::add_routed_experts(const float* f, const std::vector<std::vector<int64_t>>& rows_of,
+                             const std::vector<std::vector<float>>& weights_of, bool experts_in_parallel,
+                             float* out) const {
+  const int64_t dim = config_.hidden_size;
+  ThreadPool& pool = kernel_pool();
+  std::vector<int64_t> active;
+  for (int64_t e = 0; e < static_cast<int64_t>(rows_of.size()); ++e) {
+    if (!rows_of[e].empty()) active.push_back(e);
+  }
+  std::vector<int64_t> offsets;
+  std::vector<float> partial;
+  for (size_t wave_begin = 0; wave_begin < active.size();) {
+    // Experts [wave_begin, wave_end) of `active`, at least one, their outputs within the cap.
+    size_t wave_end = wave_begin;
+    offsets.assign(1, 0);
+    while (wave_end < active.size() &&
+           (wave_end == wave_begin ||
+            offsets.back() + static_cast<int64_t>(rows_of[active[wave_end]].size()) <= kWaveRows)) {
+      offsets.push_back(offsets.back() + static_cast<int64_t>(rows_of[active[wave_end]].size()));
+      ++wave_end;
+    }
+    partial.assign(static_cast<size_t>(offsets.back() * dim), 0.0f);
+    std::atomic<size_t> next{wave_begin};
+    auto run_experts = [&](int64_t, int64_t, int) {
+      std::vector<float> gathered;
+      for (size_t i = next.fetch_add(1); i < wave_end; i = next.fetch_add(1)) {
+        const int64_t e = active[i];
+        const int64_t n = static_cast<int64_t>(rows_of[e].size());
+        gathered.resize(static_cast<size_t>(n * dim));
+        gather_rows(f, dim, rows_of[e], gathered.data());
+        add_expert(weights_.experts[e], gathered.data(), n, weights_of[e].data(),
+                   partial.data() + offsets[i - wave_begin] * dim);
+      }
+    };
+    if (experts_in_parallel) {
+      pool.parallel_for(pool.threads(), 1, run_experts);
+    } else {
+      run_experts(0, 1, 0);  // each product spread over the threads by rows instead
+    }
+    // Added in expert order, whichever thread ran each expert; column ranges split over the threads.
+    pool.parallel_for(dim, 64, [&](int64_t c0, int64_t c1, int) {
+      for (size_t i = wave_begin; i < wave_end; ++i) {
+        const auto& selected_rows = rows_of[active[i]];
+        const float* expert_out = partial.data() + offsets[i - wave_begin] * dim;
+        for (size_t j = 0; j < selected_rows.size(); ++j) {
+          float* destination = out + selected_rows[j] * dim;
+          const float* source = expert_out + static_cast<int64_t>(j) * dim;
+          for (int64_t d = c0; d < c1; ++d) destination[d] += source[d];
+        }
+      }
+    });
+    wave_begin = wave_end;
+  }
+}
 
 void Moe::add_expert(const ExpertWeights& expert, const float* x, int64_t rows, const float* routing_weight,
                      float* out) const {
@@ -88,20 +151,7 @@ void Moe::forward(const float* f, int64_t rows, const int32_t* token_ids, float*
     }
   }
 
-  std::vector<float> gathered, partial;
-  for (int64_t e = 0; e < experts; ++e) {
-    const auto& selected_rows = rows_of[e];
-    if (selected_rows.empty()) continue;
-    const int64_t n = static_cast<int64_t>(selected_rows.size());
-    gathered.resize(static_cast<size_t>(n * dim));
-    partial.assign(static_cast<size_t>(n * dim), 0.0f);
-    for (int64_t i = 0; i < n; ++i) std::copy(f + selected_rows[i] * dim, f + (selected_rows[i] + 1) * dim, gathered.begin() + i * dim);
-    add_expert(weights_.experts[e], gathered.data(), n, weights_of[e].data(), partial.data());
-    for (int64_t i = 0; i < n; ++i) {
-      float* destination = out + selected_rows[i] * dim;
-      for (int64_t d = 0; d < dim; ++d) destination[d] += partial[i * dim + d];
-    }
-  }
+  add_routed_experts(f, rows_of, weights_of, rows >= kExpertParallelRows, out);
   add_expert(weights_.shared, f, rows, nullptr, out);
 }
 

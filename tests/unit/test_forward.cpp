@@ -6,8 +6,11 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/thread_pool.h"
 #include "eval/verify.h"
+#include "formats/synthetic_model.h"
 #include "model_fixture.h"
+#include "safetensors_test_files.h"
 
 namespace lightseek {
 namespace {
@@ -145,6 +148,30 @@ TEST_P(Incremental, ChunkedAndTokenByTokenEqualTheFullForwardBitForBit) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, Incremental, ::testing::Values("flash_ratios_native", "tiny"));
+
+// The thread count changes how work is split (a prompt's routed experts run whole on separate
+// threads), never the arithmetic: every sum keeps its order. Six experts per token, so that a
+// different order of adding their outputs would change the bits.
+TEST(Threads, OneAndTwoKernelThreadsGiveTheSameLogitsBitForBit) {
+  testing::ScopedTempDir dir;
+  ModelConfig config = tiny_model_config(false);
+  config.n_routed_experts = 16;
+  config.num_experts_per_tok = 6;
+  write_synthetic_model(dir.path(), config, {});
+  const ModelConfig loaded = load_model_config(dir.path());
+  const Checkpoint checkpoint = Checkpoint::open(dir.path());
+  const ModelWeights weights = bind_model(loaded, checkpoint);
+  const auto tokens = random_tokens(300, loaded.vocab_size, 99);
+  for (Numerics numerics : {Numerics::Exact, Numerics::Fast}) {
+    Transformer transformer(loaded, weights, NumericsOptions{numerics});
+    set_kernel_threads(1);
+    const std::vector<float> one = run_in_chunks(transformer, tokens, {300});
+    set_kernel_threads(2);
+    const std::vector<float> two = run_in_chunks(transformer, tokens, {300});
+    set_kernel_threads(default_thread_count());
+    EXPECT_EQ(one, two) << (numerics == Numerics::Fast ? "fast" : "exact") << " numerics";
+  }
+}
 
 TEST(Batching, ABatchOfSequencesEqualsRunningThemOneByOne) {
   auto model = LoadedModel::open("tiny_native");
