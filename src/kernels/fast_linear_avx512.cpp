@@ -60,9 +60,70 @@ void fp4_row_vnni(const uint8_t* packed, const uint8_t* scales, int64_t cols, co
   for (int t = 0; t < TB; ++t) out[t * out_stride] = _mm512_reduce_add_ps(sums[t]);
 }
 
+// Decode (one token): two rows at a time, sharing the activation loads and the scale lanes, so
+// the unpacking and products of one row overlap the other's.
+void fp4_row_pair_vnni(const uint8_t* packed_a, const uint8_t* scales_a, const uint8_t* packed_b,
+                       const uint8_t* scales_b, int64_t cols, const Activations& x, float* out_a, float* out_b) {
+  const __m512i table = fp4_doubled_plus_12_table();
+  const __m512i low_nibble = _mm512_set1_epi8(0x0F);
+  const __m512i lane_blocks = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
+  __m512 sum_a = _mm512_setzero_ps(), sum_b = _mm512_setzero_ps();
+  __m512 block_scales_a = _mm512_setzero_ps(), block_scales_b = _mm512_setzero_ps();
+  for (int64_t g = 0; g < cols; g += 128) {
+    if (g % 512 == 0) {
+      const int64_t blocks = min_index(16, (cols - g) / 32);
+      const __mmask16 present = static_cast<__mmask16>((1u << blocks) - 1);
+      block_scales_a = _mm512_castsi512_ps(
+          _mm512_slli_epi32(_mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(present, scales_a + g / 32)), 23));
+      block_scales_b = _mm512_castsi512_ps(
+          _mm512_slli_epi32(_mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(present, scales_b + g / 32)), 23));
+    }
+    const __m512i pick = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>((g % 512) / 32)), lane_blocks);
+    const int64_t bytes = (cols - g) / 2;
+    _mm_prefetch(reinterpret_cast<const char*>(packed_a + g / 2 + kPrefetchBytes), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(packed_b + g / 2 + kPrefetchBytes), _MM_HINT_T0);
+    const __mmask64 present = bytes >= 64 ? ~__mmask64{0} : (__mmask64{1} << bytes) - 1;
+    const __m512i codes_a = _mm512_maskz_loadu_epi8(present, packed_a + g / 2);
+    const __m512i codes_b = _mm512_maskz_loadu_epi8(present, packed_b + g / 2);
+    const __m512i high_even = _mm512_loadu_si512(x.q8_high + g), high_odd = _mm512_loadu_si512(x.q8_high + g + 64);
+    const __m512i low_even = _mm512_loadu_si512(x.q8_low + g), low_odd = _mm512_loadu_si512(x.q8_low + g + 64);
+    const __m512i bias = _mm512_loadu_si512(x.q8_lane_bias + g / 8);
+    const __m512 activation_scale = _mm512_loadu_ps(x.q8_lane_scale + g / 8);
+    const __m512i even_a = _mm512_shuffle_epi8(table, _mm512_and_si512(codes_a, low_nibble));
+    const __m512i odd_a = _mm512_shuffle_epi8(table, _mm512_and_si512(_mm512_srli_epi16(codes_a, 4), low_nibble));
+    const __m512i even_b = _mm512_shuffle_epi8(table, _mm512_and_si512(codes_b, low_nibble));
+    const __m512i odd_b = _mm512_shuffle_epi8(table, _mm512_and_si512(_mm512_srli_epi16(codes_b, 4), low_nibble));
+    const __m512i high_a = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), even_a, high_even), odd_a, high_odd);
+    const __m512i high_b = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), even_b, high_even), odd_b, high_odd);
+    const __m512i low_a = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(bias, even_a, low_even), odd_a, low_odd);
+    const __m512i low_b = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(bias, even_b, low_even), odd_b, low_odd);
+    const __m512 scale_a = _mm512_mul_ps(_mm512_permutexvar_ps(pick, block_scales_a), activation_scale);
+    const __m512 scale_b = _mm512_mul_ps(_mm512_permutexvar_ps(pick, block_scales_b), activation_scale);
+    sum_a = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(_mm512_slli_epi32(high_a, 8), low_a)), scale_a, sum_a);
+    sum_b = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(_mm512_slli_epi32(high_b, 8), low_b)), scale_b, sum_b);
+  }
+  *out_a = _mm512_reduce_add_ps(sum_a);
+  *out_b = _mm512_reduce_add_ps(sum_b);
+}
+
 void fp4_rows_vnni(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Activations& x, float* y,
                    int64_t y_stride) {
   const int64_t cols = w.cols;
+  if (x.tokens == 1) {
+    // Rows from the two halves of the range together: two weight streams in flight.
+    const int64_t half = (row_end - row_begin) / 2;
+    for (int64_t i = 0; i < half; ++i) {
+      const int64_t a = row_begin + i, b = row_begin + half + i;
+      fp4_row_pair_vnni(w.weight.data + a * (cols / 2), w.scale.data + a * (cols / 32), w.weight.data + b * (cols / 2),
+                        w.scale.data + b * (cols / 32), cols, x, y + (a - row_begin), y + (b - row_begin));
+    }
+    if ((row_end - row_begin) % 2 != 0) {
+      const int64_t r = row_end - 1;
+      fp4_row_vnni<1>(w.weight.data + r * (cols / 2), w.scale.data + r * (cols / 32), cols, x, 0, y + (r - row_begin),
+                      y_stride);
+    }
+    return;
+  }
   for_each_row_and_token_block<kTokenBlock>(row_begin, row_end, x.tokens, [&](int64_t r, int64_t t, auto block) {
     fp4_row_vnni<decltype(block)::value>(w.weight.data + r * (cols / 2), w.scale.data + r * (cols / 32), cols, x, t,
                                          y + (r - row_begin) + t * y_stride, y_stride);
