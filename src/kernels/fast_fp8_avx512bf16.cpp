@@ -57,9 +57,53 @@ void fp8_row(const uint8_t* codes, const uint8_t* scales, int64_t cols, const Ac
   for (int t = 0; t < TB; ++t) out[t * out_stride] = _mm512_reduce_add_ps(sums[t]);
 }
 
+// Decode (one token): two rows at a time sharing the activation loads; each row's two
+// accumulator pairs alternate by step, so consecutive vdpbf16ps do not wait for each other.
+void fp8_row_pair(const uint8_t* codes_a, const uint8_t* scales_a, const uint8_t* codes_b, const uint8_t* scales_b,
+                  int64_t cols, const Activations& x, float* out_a, float* out_b) {
+  __m512 sum_a = _mm512_setzero_ps(), sum_b = _mm512_setzero_ps();
+  for (int64_t b = 0; b < cols; b += 128) {
+    __m512 high_a[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()}, low_a[2] = {high_a[0], high_a[0]};
+    __m512 high_b[2] = {high_a[0], high_a[0]}, low_b[2] = {high_a[0], high_a[0]};
+    for (int step = 0; step < 4; ++step) {
+      const int64_t c = b + step * 32;
+      _mm_prefetch(reinterpret_cast<const char*>(codes_a + c + kPrefetchBytes), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(codes_b + c + kPrefetchBytes), _MM_HINT_T0);
+      const __m512bh high = reinterpret_cast<__m512bh>(_mm512_loadu_si512(x.bf16_high + c));
+      const __m512bh low = reinterpret_cast<__m512bh>(_mm512_loadu_si512(x.bf16_low + c));
+      const __m512bh weights_a = fp8_to_bf16_bits(codes_a + c), weights_b = fp8_to_bf16_bits(codes_b + c);
+      high_a[step % 2] = _mm512_dpbf16_ps(high_a[step % 2], weights_a, high);
+      low_a[step % 2] = _mm512_dpbf16_ps(low_a[step % 2], weights_a, low);
+      high_b[step % 2] = _mm512_dpbf16_ps(high_b[step % 2], weights_b, high);
+      low_b[step % 2] = _mm512_dpbf16_ps(low_b[step % 2], weights_b, low);
+    }
+    const __m512 block_a = _mm512_add_ps(_mm512_add_ps(high_a[0], low_a[0]), _mm512_add_ps(high_a[1], low_a[1]));
+    const __m512 block_b = _mm512_add_ps(_mm512_add_ps(high_b[0], low_b[0]), _mm512_add_ps(high_b[1], low_b[1]));
+    sum_a = _mm512_fmadd_ps(block_a, _mm512_set1_ps(fast_e8m0(scales_a[b / 128]) * kBf16Correction), sum_a);
+    sum_b = _mm512_fmadd_ps(block_b, _mm512_set1_ps(fast_e8m0(scales_b[b / 128]) * kBf16Correction), sum_b);
+  }
+  *out_a = _mm512_reduce_add_ps(sum_a);
+  *out_b = _mm512_reduce_add_ps(sum_b);
+}
+
 void fp8_rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Activations& x, float* y,
               int64_t y_stride) {
   const int64_t cols = w.cols, scale_cols = cols / 128;
+  if (x.tokens == 1) {
+    // Rows from the two halves of the range together: two weight streams in flight.
+    const int64_t half = (row_end - row_begin) / 2;
+    for (int64_t i = 0; i < half; ++i) {
+      const int64_t a = row_begin + i, b = row_begin + half + i;
+      fp8_row_pair(w.weight.data + a * cols, w.scale.data + (a / 128) * scale_cols, w.weight.data + b * cols,
+                   w.scale.data + (b / 128) * scale_cols, cols, x, y + (a - row_begin), y + (b - row_begin));
+    }
+    if ((row_end - row_begin) % 2 != 0) {
+      const int64_t r = row_end - 1;
+      fp8_row<1>(w.weight.data + r * cols, w.scale.data + (r / 128) * scale_cols, cols, x, 0, y + (r - row_begin),
+                 y_stride);
+    }
+    return;
+  }
   for_each_row_and_token_block<kTokenBlock>(row_begin, row_end, x.tokens, [&](int64_t r, int64_t t, auto block) {
     fp8_row<decltype(block)::value>(w.weight.data + r * cols, w.scale.data + (r / 128) * scale_cols, cols, x, t,
                                     y + (r - row_begin) + t * y_stride, y_stride);
