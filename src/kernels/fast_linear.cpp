@@ -110,6 +110,9 @@ constexpr int64_t kTokenChunk = 32;
 // tokens: the weights are dequantised once per call either way.
 constexpr int64_t kAmxMinTokens = 4;
 constexpr int64_t kAmxTokenGroup = 64;
+// FP4 weights in groups of 32 tokens, which the fused L1 path takes (see fast_gemm_amx.cpp):
+// unpacking each weight twice as often costs less than sending every panel through L2.
+constexpr int64_t kAmxFp4TokenGroup = 32;
 
 // Several tokens on AMX: activations converted to the tile layout once, rows split over threads
 // in whole 32-row tiles, each thread with its own dequantisation scratch.
@@ -119,9 +122,10 @@ void run_amx(const WeightMatrix& weight, int64_t row_begin, int64_t row_count, c
   // Token groups small enough that their activation tiles stay in L2 while every weight panel
   // passes over them; the panels are dequantised once per group. (On the development machine
   // this measured the same as one group: tile loads, not L3, bound the loop there.)
-  for (int64_t t0 = 0; t0 < tokens; t0 += kAmxTokenGroup) {
+  const int64_t group = weight.format == WeightFormat::FP4_E2M1_BLOCK32 ? kAmxFp4TokenGroup : kAmxTokenGroup;
+  for (int64_t t0 = 0; t0 < tokens; t0 += group) {
     fast_kernels::TileActivations tiles;
-    tiles.tokens = std::min(kAmxTokenGroup, tokens - t0);
+    tiles.tokens = std::min(group, tokens - t0);
     tiles.token_blocks = (tiles.tokens + 15) / 16;
     tiles.chunks = (weight.cols + 31) / 32;
     tiles.fp4_column_pairs = weight.format == WeightFormat::FP4_E2M1_BLOCK32;

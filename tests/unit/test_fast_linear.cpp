@@ -165,7 +165,7 @@ INSTANTIATE_TEST_SUITE_P(
                       Shape{WeightFormat::FP4_E2M1_BLOCK32, 5, 32, 5}, Shape{WeightFormat::FP4_E2M1_BLOCK32, 33, 1056, 9},
                       Shape{WeightFormat::FP4_E2M1_BLOCK32, 6, 1056, 1}, Shape{WeightFormat::FP4_E2M1_BLOCK32, 17, 544, 1},
                       Shape{WeightFormat::FP8_E4M3_BLOCK128, 131, 200, 1}, Shape{WeightFormat::FP8_E4M3_BLOCK128, 7, 13, 6},
-                      Shape{WeightFormat::FP8_E4M3_BLOCK128, 130, 384, 5},
+                      Shape{WeightFormat::FP8_E4M3_BLOCK128, 130, 384, 5}, Shape{WeightFormat::FP8_E4M3_BLOCK128, 130, 384, 40},
                       Shape{WeightFormat::FP8_E4M3_BLOCK128, 130, 384, 1}, Shape{WeightFormat::FP8_E4M3_BLOCK128, 7, 256, 1}, Shape{WeightFormat::BF16, 9, 45, 1},
                       Shape{WeightFormat::BF16, 17, 130, 5}, Shape{WeightFormat::F32, 3, 7, 9},
                       Shape{WeightFormat::F32, 20, 64, 4}, Shape{WeightFormat::FP4_E2M1_BLOCK32, 40, 2048, 37},
@@ -183,7 +183,7 @@ INSTANTIATE_TEST_SUITE_P(
 // FP4 scales are applied to bf16 weights by adding to the exponent field, which is exact only
 // while every scaled value stays a normal number: scale codes from 2 to 252. Each code gets
 // activations that keep the outputs near one, and AMX must match the exact product there, with
-// one token block (weights dequantised chunk by chunk) and with two (whole panels).
+// one token block and with two.
 TEST(FastLinear, AmxFp4ScalesAtTheEndsOfTheExponentRange) {
   const std::vector<Isa> isas = supported_isas();
   const bool has_amx = std::ranges::find(isas, Isa::Amx) != isas.end();
