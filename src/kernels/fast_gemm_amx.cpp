@@ -133,23 +133,28 @@ void dequantize_panel<WeightFormat::FP8_E4M3_BLOCK128>(const WeightMatrix& w, in
   const int64_t cols = w.cols, scale_cols = (cols + 127) / 128;
   const __m512i keep = _mm512_set1_epi16(static_cast<short>(0x87F0));
   const __m512i exponent = _mm512_set1_epi16(0x7F80);
-  for (int64_t i = 0; i < rows; ++i) {
-    const int64_t row = r0 + i;
-    const uint8_t* codes = w.weight.data + row * cols;
-    const uint8_t* scales = w.scale.data + (row / 128) * scale_cols;
-    for (int64_t k = chunk_begin; k < chunk_end; ++k) {
-      const int64_t c = k * kChunk;
-      uint16_t* chunk_out = out + (k - chunk_begin) * kPanelChunk + i * kChunk;
-      const uint8_t scale = scales[c / 128];
+  // Chunk by chunk, so that the scale and the column mask are worked out once for all rows that
+  // share a 128-row scale block (a whole panel unless it straddles one).
+  for (int64_t k = chunk_begin; k < chunk_end; ++k) {
+    const int64_t c = k * kChunk;
+    const __mmask32 columns = mask32_for(cols - c);
+    uint16_t* chunk_out = out + (k - chunk_begin) * kPanelChunk;
+    for (int64_t i = 0; i < rows;) {
+      const int64_t row = r0 + i;
+      const int64_t block_end = (row / 128 + 1) * 128 - r0 < rows ? (row / 128 + 1) * 128 - r0 : rows;
+      const uint8_t scale = w.scale.data[(row / 128) * scale_cols + c / 128];
       if (scale < 7 || scale > 239) [[unlikely]] {
-        dequantize_chunk<WeightFormat::FP8_E4M3_BLOCK128>(w, row, k, chunk_out);
+        for (; i < block_end; ++i) dequantize_chunk<WeightFormat::FP8_E4M3_BLOCK128>(w, r0 + i, k, chunk_out + i * kChunk);
         continue;
       }
-      const __m512i bits = _mm512_and_si512(
-          _mm512_slli_epi16(_mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(mask32_for(cols - c), codes + c)), 4), keep);
-      const __mmask32 normal = _mm512_test_epi16_mask(bits, exponent);
-      _mm512_storeu_si512(chunk_out, _mm512_maskz_add_epi16(normal, bits,
-                                                            _mm512_set1_epi16(static_cast<short>((scale - 7) << 7))));
+      const __m512i scale_add = _mm512_set1_epi16(static_cast<short>((scale - 7) << 7));
+      const uint8_t* codes = w.weight.data + r0 * cols + c;
+      for (; i < block_end; ++i) {
+        const __m512i bits = _mm512_and_si512(
+            _mm512_slli_epi16(_mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(columns, codes + i * cols)), 4), keep);
+        _mm512_storeu_si512(chunk_out + i * kChunk,
+                            _mm512_maskz_add_epi16(_mm512_test_epi16_mask(bits, exponent), bits, scale_add));
+      }
     }
   }
   zero_panel_rows(rows, chunk_end - chunk_begin, out);

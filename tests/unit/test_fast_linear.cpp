@@ -253,13 +253,15 @@ TEST(FastLinear, ThreadedRowSplitsGiveTheSameBitsAsOneThread) {
 
 TEST(FastLinear, RowRangesWriteOnlyTheirRows) {
   const OwnedWeight w = random_weight(WeightFormat::FP8_E4M3_BLOCK128, 300, 128, 9);
-  for (int64_t tokens : {2, 6, 21}) {  // matrix-vector kernels; AMX with one and two token blocks
+  // Matrix-vector kernels; AMX with one and two token blocks and with whole panels. Rows from
+  // 100 on make AMX panels that straddle the 128-row scale blocks.
+  for (int64_t tokens : {2, 6, 21, 40}) {
     const std::vector<float> x = random_input(tokens, 128, 1);
     std::vector<float> all(tokens * 300), part(tokens * 100 + 1, -7.0f);
     fast_linear(w.matrix, x.data(), tokens, all.data());
-    fast_linear_rows(w.matrix, 150, 100, x.data(), tokens, part.data());
+    fast_linear_rows(w.matrix, 100, 100, x.data(), tokens, part.data());
     for (int64_t t = 0; t < tokens; ++t) {
-      for (int r = 0; r < 100; ++r) EXPECT_EQ(part[t * 100 + r], all[t * 300 + 150 + r]) << "tokens " << tokens;
+      for (int r = 0; r < 100; ++r) EXPECT_EQ(part[t * 100 + r], all[t * 300 + 100 + r]) << "tokens " << tokens;
     }
     EXPECT_EQ(part.back(), -7.0f) << "wrote past the last row, tokens " << tokens;
   }
