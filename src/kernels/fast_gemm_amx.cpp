@@ -216,6 +216,47 @@ void dequantize_panel<WeightFormat::FP4_E2M1_BLOCK32>(const WeightMatrix& w, int
   zero_panel_rows(rows, chunks, out);
 }
 
+// Whether every FP4 scale code of rows [r0, r0 + rows) is within 2..252, where the scales can be
+// added to the exponent field (see fp4_scaled_table). The rows' scales are contiguous.
+inline bool fp4_panel_scales_normal(const WeightMatrix& w, int64_t r0, int64_t rows) {
+  const int64_t count = rows * (w.cols / 32);
+  const uint8_t* codes = w.scale.data + r0 * (w.cols / 32);
+  const __m512i two = _mm512_set1_epi8(2), limit = _mm512_set1_epi8(static_cast<char>(250));
+  for (int64_t i = 0; i < count; i += 64) {
+    const __mmask64 present = count - i >= 64 ? ~__mmask64{0} : (__mmask64{1} << (count - i)) - 1;
+    const __m512i shifted = _mm512_sub_epi8(_mm512_maskz_loadu_epi8(present, codes + i), two);
+    if (_mm512_mask_cmpgt_epu8_mask(present, shifted, limit) != 0) return false;
+  }
+  return true;
+}
+
+// One 64-column group (chunks 2g and 2g + 1) of `rows` rows whose scales fp4_panel_scales_normal
+// accepted: both scales come in one 16-bit load, the low one moved into the exponent field of
+// the table's first half and the high one into its second half.
+inline void dequantize_fp4_group(const WeightMatrix& w, int64_t r0, int64_t rows, int64_t group, uint16_t* out) {
+  const __m512i base = fp4_biased_table();
+  const __m512i second_half = _mm512_mask_set1_epi16(_mm512_setzero_si512(), 0xFFFF0000u, 16);
+  const __m512i low_nibble = _mm512_set1_epi16(0x0F);
+  const __m512i exponent = _mm512_set1_epi16(0x7F80);
+  const int64_t row_bytes = w.cols / 2, row_scales = w.cols / 32;
+  const uint8_t* packed = w.weight.data + r0 * row_bytes + group * 32;
+  const uint8_t* scales = w.scale.data + r0 * row_scales + group * 2;
+  for (int64_t i = 0; i < rows; ++i, packed += row_bytes, scales += row_scales) {
+    uint16_t both;
+    std::memcpy(&both, scales, 2);
+    const __m512i word = _mm512_set1_epi16(static_cast<short>(both));
+    // Low half: (low code) << 7 = word << 7; high half: (high code) << 7 = word >> 1.
+    const __m512i moved = _mm512_mask_srli_epi16(_mm512_slli_epi16(word, 7), 0xFFFF0000u, word, 1);
+    const __m512i table = _mm512_mask_add_epi16(base, kFp4NonZero, base, _mm512_and_si512(moved, exponent));
+    const __m512i bytes = _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(packed)));
+    const __m512i even_index = _mm512_ternarylogic_epi32(bytes, low_nibble, second_half, 0xEA);  // (a & b) | c
+    const __m512i odd_index = _mm512_or_si512(_mm512_srli_epi16(bytes, 4), second_half);
+    _mm512_storeu_si512(out + i * kChunk, _mm512_permutexvar_epi16(even_index, table));
+    _mm512_storeu_si512(out + kPanelChunk + i * kChunk, _mm512_permutexvar_epi16(odd_index, table));
+  }
+  zero_panel_rows(rows, 2, out);
+}
+
 // Transposes 16×16 floats in registers: rows[n][t] becomes rows[t][n].
 inline void transpose16(__m512 rows[16]) {
   __m512 t[16];
@@ -460,7 +501,19 @@ void amx_rows_fused(const WeightMatrix& w, int64_t row_begin, int64_t row_end, c
     const int64_t rows = row_end - r0 < kPanelRows ? row_end - r0 : kPanelRows;
     float* y_rows = y + (r0 - row_begin);
     for (int64_t k = 0; k < kPrefetchChunks; ++k) prefetch_chunk<F>(w, r0, rows, k);
-    dequantize_panel<F>(w, r0, rows, 0, chunks < kFusedStep ? chunks : kFusedStep, weights[0]);
+    // FP4 panels whose scale codes all stay normal in bf16 (any real checkpoint's) are unpacked
+    // a 64-column group at a time, without the per-pair range checks of dequantize_panel.
+    bool fp4_groups = false;
+    if constexpr (F == WeightFormat::FP4_E2M1_BLOCK32) fp4_groups = fp4_panel_scales_normal(w, r0, rows);
+    // Chunks [k0, k1) into `out`.
+    auto dequantize = [&](int64_t k0, int64_t k1, uint16_t* out) {
+      if (fp4_groups && k1 - k0 == 2) {
+        dequantize_fp4_group(w, r0, rows, k0 / 2, out);
+      } else {
+        dequantize_panel<F>(w, r0, rows, k0, k1, out);
+      }
+    };
+    dequantize(0, chunks < kFusedStep ? chunks : kFusedStep, weights[0]);
     _tile_zero(0);
     _tile_zero(1);
     _tile_zero(2);
@@ -479,7 +532,7 @@ void amx_rows_fused(const WeightMatrix& w, int64_t row_begin, int64_t row_end, c
       if (k1 < chunks) {
         const int64_t k2 = chunks - k1 < kFusedStep ? chunks : k1 + kFusedStep;
         for (int64_t k = k1; k < k2; ++k) prefetch_chunk<F>(w, r0, rows, k + kPrefetchChunks);
-        dequantize_panel<F>(w, r0, rows, k1, k2, weights[(step + 1) & 1]);
+        dequantize(k1, k2, weights[(step + 1) & 1]);
       }
     }
     if (two_blocks) {
