@@ -298,42 +298,53 @@ void write_tile(const float* first, const float* second, int64_t rows, int64_t t
 
 }  // namespace
 
+// Each token's chunk becomes 16 column pairs (dwords) of the two parts; a block's 16 tokens are
+// then transposed in registers so that every tile row is one store (a scatter per token and
+// chunk cost several times more).
 void amx_prepare_activations(const float* x, int64_t cols, const TileActivations& out) {
-  const int64_t tokens = out.tokens;
-  const size_t bytes = static_cast<size_t>(out.token_blocks * out.chunks * kTileRows * kChunk) * 2;
-  std::memset(out.high, 0, bytes);
-  std::memset(out.low, 0, bytes);
   uint32_t* high_pairs = reinterpret_cast<uint32_t*>(out.high);
   uint32_t* low_pairs = reinterpret_cast<uint32_t*>(out.low);
-  const __m512i pair_offsets = _mm512_mullo_epi32(
-      _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_set1_epi32(kTileRows));
   const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
-  for (int64_t t = 0; t < tokens; ++t) {
-    const float* row = x + t * cols;
-    const int64_t block = t / kTileRows, lane = t % kTileRows;
+  for (int64_t block = 0; block < out.token_blocks; ++block) {
+    const int64_t t0 = block * kTileRows;
+    const int64_t lanes = out.tokens - t0 < kTileRows ? out.tokens - t0 : kTileRows;
     for (int64_t k = 0; k < out.chunks; ++k) {
-      const int64_t c = k * kChunk;
-      __m512 low, high;  // the chunk's columns 0–15 and 16–31
-      const int64_t group = (k / 2) * 64;
-      if (out.fp4_column_pairs && group + 64 <= cols) {
-        const __m512i pick = k % 2 == 0 ? even : odd;
-        low = _mm512_permutex2var_ps(_mm512_loadu_ps(row + group), pick, _mm512_loadu_ps(row + group + 16));
-        high = _mm512_permutex2var_ps(_mm512_loadu_ps(row + group + 32), pick, _mm512_loadu_ps(row + group + 48));
-      } else {
-        low = _mm512_maskz_loadu_ps(mask_for(cols - c), row + c);
-        high = _mm512_maskz_loadu_ps(mask_for(cols - c - 16), row + c + 16);
+      const int64_t c = k * kChunk, group = (k / 2) * 64;
+      const bool column_pairs = out.fp4_column_pairs && group + 64 <= cols;
+      __m512 high_rows[kTileRows], low_rows[kTileRows];
+      for (int64_t lane = 0; lane < kTileRows; ++lane) {
+        if (lane >= lanes) {
+          high_rows[lane] = low_rows[lane] = _mm512_setzero_ps();
+          continue;
+        }
+        const float* row = x + (t0 + lane) * cols;
+        __m512 first, second;  // the chunk's columns 0–15 and 16–31
+        if (column_pairs) {
+          const __m512i pick = k % 2 == 0 ? even : odd;
+          first = _mm512_permutex2var_ps(_mm512_loadu_ps(row + group), pick, _mm512_loadu_ps(row + group + 16));
+          second = _mm512_permutex2var_ps(_mm512_loadu_ps(row + group + 32), pick, _mm512_loadu_ps(row + group + 48));
+        } else {
+          first = _mm512_maskz_loadu_ps(mask_for(cols - c), row + c);
+          second = _mm512_maskz_loadu_ps(mask_for(cols - c - 16), row + c + 16);
+        }
+        const __m512i rounded = reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(second, first));
+        // The rounding error, exact in float32, rounded again: the second bf16 part.
+        const __m512 first_back =
+            _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm512_castsi512_si256(rounded)), 16));
+        const __m512 second_back =
+            _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(rounded, 1)), 16));
+        high_rows[lane] = _mm512_castsi512_ps(rounded);
+        low_rows[lane] = reinterpret_cast<__m512>(
+            _mm512_cvtne2ps_pbh(_mm512_sub_ps(second, second_back), _mm512_sub_ps(first, first_back)));
       }
-      const __m512bh rounded = _mm512_cvtne2ps_pbh(high, low);
-      // The rounding error, exact in float32, rounded again: the second bf16 part.
-      const __m512 high_back = _mm512_castsi512_ps(_mm512_slli_epi32(
-          _mm512_cvtepu16_epi32(_mm512_castsi512_si256(reinterpret_cast<__m512i>(rounded))), 16));
-      const __m512 low_back = _mm512_castsi512_ps(_mm512_slli_epi32(
-          _mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(reinterpret_cast<__m512i>(rounded), 1)), 16));
-      const __m512bh residual = _mm512_cvtne2ps_pbh(_mm512_sub_ps(high, low_back), _mm512_sub_ps(low, high_back));
-      const int64_t offset = ((block * out.chunks + k) * kTileRows) * kTileRows + lane;
-      _mm512_i32scatter_epi32(high_pairs + offset, pair_offsets, reinterpret_cast<__m512i>(rounded), 4);
-      _mm512_i32scatter_epi32(low_pairs + offset, pair_offsets, reinterpret_cast<__m512i>(residual), 4);
+      transpose16(high_rows);
+      transpose16(low_rows);
+      const int64_t offset = (block * out.chunks + k) * kTileRows * kTileRows;
+      for (int64_t pair = 0; pair < kTileRows; ++pair) {
+        _mm512_storeu_ps(high_pairs + offset + pair * kTileRows, high_rows[pair]);
+        _mm512_storeu_ps(low_pairs + offset + pair * kTileRows, low_rows[pair]);
+      }
     }
   }
 }
