@@ -16,6 +16,7 @@
 #include "kernels/dequantize.h"
 #include "kernels/fast_linear.h"
 #include "kernels/linear.h"
+#include "random_values.h"
 #include "tensor_views.h"
 
 namespace lightseek {
@@ -79,11 +80,7 @@ OwnedWeight random_weight(WeightFormat format, int64_t rows, int64_t cols, uint3
 }
 
 std::vector<float> random_input(int64_t tokens, int64_t cols, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  std::vector<float> x(tokens * cols);
-  for (float& v : x) v = normal(rng);
-  return x;
+  return testing::normal_floats(static_cast<size_t>(tokens * cols), seed);
 }
 
 struct Shape {
@@ -180,32 +177,49 @@ INSTANTIATE_TEST_SUITE_P(
              std::to_string(info.param.cols) + "_t" + std::to_string(info.param.tokens);
     });
 
-// FP4 scales are applied to bf16 weights by adding to the exponent field, which is exact only
-// while every scaled value stays a normal number: scale codes from 2 to 252. Each code gets
-// activations that keep the outputs near one, and AMX must match the exact product there, with
-// one token block and with two.
-TEST(FastLinear, AmxFp4ScalesAtTheEndsOfTheExponentRange) {
+bool cpu_has_amx() {
   const std::vector<Isa> isas = supported_isas();
-  const bool has_amx = std::ranges::find(isas, Isa::Amx) != isas.end();
-  if (!has_amx) GTEST_SKIP() << "no AMX on this CPU";
+  return std::ranges::find(isas, Isa::Amx) != isas.end();
+}
+
+// Every scale code of `w` set to `code`, activations scaled so that the outputs stay near one:
+// AMX must match the exact product within the two-part activations' rounding of the sum of
+// magnitudes, plus the terms `flushed(r, c)` says AMX reads as zero.
+template <typename Flushed>
+void expect_amx_near_exact_with_scale(OwnedWeight& w, int code, int64_t tokens, uint32_t seed, Flushed flushed) {
+  const int64_t rows = w.matrix.rows, cols = w.matrix.cols;
+  for (auto& s : w.scale_bytes) s = static_cast<uint8_t>(code);
+  std::vector<float> x = random_input(tokens, cols, seed);
+  const float shift = std::ldexp(1.0f, std::clamp(127 - code, -60, 60));
+  for (float& v : x) v *= shift;
+  std::vector<float> reference(tokens * rows), amx(reference.size());
+  linear(w.matrix, x.data(), tokens, reference.data());
+  fast_linear_with(Isa::Amx, w.matrix, x.data(), tokens, amx.data());
+  for (int64_t t = 0; t < tokens; ++t) {
+    for (int64_t r = 0; r < rows; ++r) {
+      double magnitude = 0.0, lost = 0.0;
+      for (int64_t c = 0; c < cols; ++c) {
+        const double term = std::fabs(weight_value(w.matrix, r, c) * x[t * cols + c]);
+        magnitude += term;
+        if (flushed(r, c)) lost += term;
+      }
+      const size_t i = static_cast<size_t>(t * rows + r);
+      ASSERT_NEAR(amx[i], reference[i], lost + magnitude * (1.0 / 65536 + 1e-5))
+          << "code " << code << " token " << t << " row " << r;
+    }
+  }
+}
+
+// FP4 scales are applied to bf16 weights by adding to the exponent field, which is exact only
+// while every scaled value stays a normal number: scale codes from 2 to 252. Checked at the
+// ends of that range with one token block and with two.
+TEST(FastLinear, AmxFp4ScalesAtTheEndsOfTheExponentRange) {
+  if (!cpu_has_amx()) GTEST_SKIP() << "no AMX on this CPU";
   for (int code : {2, 3, 126, 251, 252}) {
     for (int64_t tokens : {6, 21}) {
       OwnedWeight w = random_weight(WeightFormat::FP4_E2M1_BLOCK32, 35, 160, static_cast<uint32_t>(code));
-      for (auto& s : w.scale_bytes) s = static_cast<uint8_t>(code);
-      std::vector<float> x = random_input(tokens, 160, static_cast<uint32_t>(code + tokens));
-      const float shift = std::ldexp(1.0f, std::clamp(127 - code, -60, 60));
-      for (float& v : x) v *= shift;
-      std::vector<float> reference(tokens * 35), amx(reference.size());
-      linear(w.matrix, x.data(), tokens, reference.data());
-      fast_linear_with(Isa::Amx, w.matrix, x.data(), tokens, amx.data());
-      for (int64_t t = 0; t < tokens; ++t) {
-        for (int64_t r = 0; r < 35; ++r) {
-          double magnitude = 0.0;
-          for (int64_t c = 0; c < 160; ++c) magnitude += std::fabs(weight_value(w.matrix, r, c) * x[t * 160 + c]);
-          const size_t i = static_cast<size_t>(t * 35 + r);
-          ASSERT_NEAR(amx[i], reference[i], magnitude * (1.0 / 65536 + 1e-5)) << "code " << code << " token " << t;
-        }
-      }
+      expect_amx_near_exact_with_scale(w, code, tokens, static_cast<uint32_t>(code + tokens),
+                                       [](int64_t, int64_t) { return false; });
     }
   }
 }
@@ -213,31 +227,13 @@ TEST(FastLinear, AmxFp4ScalesAtTheEndsOfTheExponentRange) {
 // FP8 on AMX: scale codes 7..239 are added to the exponent field of the codes moved into bf16
 // position (subnormal codes become zero); larger codes go through IEEE half.
 TEST(FastLinear, AmxFp8ScalesInsideAndOutsideTheExponentAddRange) {
-  const std::vector<Isa> isas = supported_isas();
-  if (std::ranges::find(isas, Isa::Amx) == isas.end()) GTEST_SKIP() << "no AMX on this CPU";
+  if (!cpu_has_amx()) GTEST_SKIP() << "no AMX on this CPU";
   for (int code : {7, 8, 120, 238, 239, 240, 245}) {
     OwnedWeight w = random_weight(WeightFormat::FP8_E4M3_BLOCK128, 40, 256, static_cast<uint32_t>(code));
-    for (auto& s : w.scale_bytes) s = static_cast<uint8_t>(code);
-    const int64_t tokens = 9;
-    std::vector<float> x = random_input(tokens, 256, static_cast<uint32_t>(code + 1));
-    const float shift = std::ldexp(1.0f, std::clamp(127 - code, -60, 60));
-    for (float& v : x) v *= shift;
-    std::vector<float> reference(tokens * 40), amx(reference.size());
-    linear(w.matrix, x.data(), tokens, reference.data());
-    fast_linear_with(Isa::Amx, w.matrix, x.data(), tokens, amx.data());
     const bool flushes = code >= 7 && code <= 239;
-    for (int64_t t = 0; t < tokens; ++t) {
-      for (int64_t r = 0; r < 40; ++r) {
-        double magnitude = 0.0, flushed = 0.0;
-        for (int64_t c = 0; c < 256; ++c) {
-          const double term = std::fabs(weight_value(w.matrix, r, c) * x[t * 256 + c]);
-          magnitude += term;
-          if (flushes && (w.weight_bytes[r * 256 + c] & 0x78) == 0) flushed += term;
-        }
-        const size_t i = static_cast<size_t>(t * 40 + r);
-        ASSERT_NEAR(amx[i], reference[i], flushed + magnitude * (1.0 / 65536 + 1e-5)) << "code " << code << " row " << r;
-      }
-    }
+    expect_amx_near_exact_with_scale(w, code, 9, static_cast<uint32_t>(code + 1), [&](int64_t r, int64_t c) {
+      return flushes && (w.weight_bytes[r * 256 + c] & 0x78) == 0;
+    });
   }
 }
 

@@ -3,22 +3,16 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <random>
 #include <vector>
 
 #include "kernels/cpu_features.h"
 #include "kernels/vector_ops.h"
+#include "random_values.h"
 
 namespace lightseek {
 namespace {
 
-std::vector<float> random_floats(size_t count, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  std::vector<float> values(count);
-  for (float& v : values) v = normal(rng);
-  return values;
-}
+using testing::normal_floats;
 
 // Float32 sums in another order differ by a few ulps of the sum of magnitudes.
 double sum_tolerance(double magnitude) { return 1e-5 * magnitude + 1e-6; }
@@ -28,12 +22,12 @@ TEST(VectorOps, DotAndAxpyOfEveryIsaMatchTheScalarOnes) {
   for (Isa isa : supported_isas()) {
     const VectorOps& ops = vector_ops_for(isa);
     for (int64_t n : {1, 7, 16, 33, 64, 100, 513}) {
-      const std::vector<float> a = random_floats(n, 1), b = random_floats(n, 2);
+      const std::vector<float> a = normal_floats(n, 1), b = normal_floats(n, 2);
       double magnitude = 0.0;
       for (int64_t i = 0; i < n; ++i) magnitude += std::fabs(a[i] * b[i]);
       EXPECT_NEAR(ops.dot(a.data(), b.data(), n), scalar.dot(a.data(), b.data(), n), sum_tolerance(magnitude))
           << isa_name(isa) << " n=" << n;
-      std::vector<float> y = random_floats(n + 1, 3), y_scalar = y;
+      std::vector<float> y = normal_floats(n + 1, 3), y_scalar = y;
       ops.axpy(0.75f, a.data(), y.data(), n);
       scalar.axpy(0.75f, a.data(), y_scalar.data(), n);
       for (int64_t i = 0; i < n; ++i) EXPECT_NEAR(y[i], y_scalar[i], 1e-6) << isa_name(isa) << " n=" << n;
@@ -51,10 +45,10 @@ class VectorOpsAttention : public ::testing::TestWithParam<AttentionShape> {};
 TEST_P(VectorOpsAttention, ScoresAndWeightedSumsOfEveryIsaMatchTheDefinition) {
   const auto [heads, n, dim] = GetParam();
   const int64_t q_stride = dim + 3;  // a stride unequal to dim: heads are read where they are
-  const std::vector<float> q = random_floats(heads * q_stride, 4), table = random_floats(n * (dim + 5), 5);
+  const std::vector<float> q = normal_floats(heads * q_stride, 4), table = normal_floats(n * (dim + 5), 5);
   std::vector<const float*> rows(n);
   for (int64_t j = 0; j < n; ++j) rows[j] = table.data() + ((j * 7) % n) * (dim + 5);  // out of order
-  const std::vector<float> weights = random_floats(heads * n, 6);
+  const std::vector<float> weights = normal_floats(heads * n, 6);
   const float scale = 0.125f;
   for (Isa isa : supported_isas()) {
     const VectorOps& ops = vector_ops_for(isa);
