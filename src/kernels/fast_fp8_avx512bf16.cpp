@@ -90,18 +90,16 @@ void fp8_rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const A
               int64_t y_stride) {
   const int64_t cols = w.cols, scale_cols = cols / 128;
   if (x.tokens == 1) {
-    // Rows from the two halves of the range together: two weight streams in flight.
-    const int64_t half = (row_end - row_begin) / 2;
-    for (int64_t i = 0; i < half; ++i) {
-      const int64_t a = row_begin + i, b = row_begin + half + i;
-      fp8_row_pair(w.weight.data + a * cols, w.scale.data + (a / 128) * scale_cols, w.weight.data + b * cols,
-                   w.scale.data + (b / 128) * scale_cols, cols, x, y + (a - row_begin), y + (b - row_begin));
-    }
-    if ((row_end - row_begin) % 2 != 0) {
-      const int64_t r = row_end - 1;
-      fp8_row<1>(w.weight.data + r * cols, w.scale.data + (r / 128) * scale_cols, cols, x, 0, y + (r - row_begin),
-                 y_stride);
-    }
+    for_each_row_pair(
+        row_begin, row_end,
+        [&](int64_t a, int64_t b) {
+          fp8_row_pair(w.weight.data + a * cols, w.scale.data + (a / 128) * scale_cols, w.weight.data + b * cols,
+                       w.scale.data + (b / 128) * scale_cols, cols, x, y + (a - row_begin), y + (b - row_begin));
+        },
+        [&](int64_t r) {
+          fp8_row<1>(w.weight.data + r * cols, w.scale.data + (r / 128) * scale_cols, cols, x, 0, y + (r - row_begin),
+                     y_stride);
+        });
     return;
   }
   for_each_row_and_token_block<kTokenBlock>(row_begin, row_end, x.tokens, [&](int64_t r, int64_t t, auto block) {

@@ -76,6 +76,16 @@ void split_bf16_activations(const float* x, int64_t tokens, int64_t cols, int64_
 // 2 KiB; 8 KiB measured better again for the 1-token kernels).
 constexpr int64_t kPrefetchBytes = 8192;
 
+// Decode with a two-row kernel: pair_fn(a, b) on row a of the first half of the range and row b
+// of the second (two weight streams in one pass), then row_fn(row) on the last row of an odd
+// count.
+template <typename PairFn, typename RowFn>
+static inline void for_each_row_pair(int64_t row_begin, int64_t row_end, PairFn&& pair_fn, RowFn&& row_fn) {
+  const int64_t half = (row_end - row_begin) / 2;
+  for (int64_t i = 0; i < half; ++i) pair_fn(row_begin + i, row_begin + half + i);
+  if ((row_end - row_begin) % 2 != 0) row_fn(row_end - 1);
+}
+
 // Every row, its tokens in blocks of kBlock (one decoding of the row's weights serves a block)
 // and the remaining tokens one by one: row_fn(row, first_token, std::integral_constant<int, n>).
 // Each caller passes its own lambda, so each ISA file gets its own instance.
