@@ -82,8 +82,8 @@ void Moe::add_routed_experts(const float* f, const std::vector<std::vector<int64
     } else {
       run_experts(0, 1, 0);  // each product spread over the threads by rows instead
     }
-    // Added in expert order, whichever thread ran each expert; column ranges split over the threads.
-    pool.parallel_for(dim, 64, [&](int64_t c0, int64_t c1, int) {
+    // Added in expert order, whichever thread ran each expert.
+    auto add_outputs = [&](int64_t c0, int64_t c1, int) {
       for (size_t i = wave_begin; i < wave_end; ++i) {
         const auto& selected_rows = rows_of[active[i]];
         const float* expert_out = partial.data() + offsets[i - wave_begin] * dim;
@@ -93,7 +93,12 @@ void Moe::add_routed_experts(const float* f, const std::vector<std::vector<int64
           for (int64_t d = c0; d < c1; ++d) destination[d] += source[d];
         }
       }
-    });
+    };
+    if (experts_in_parallel) {
+      pool.parallel_for(dim, 64, add_outputs);  // a prompt's outputs: column ranges per thread
+    } else {
+      add_outputs(0, dim, 0);  // a decode step's few rows: less work than waking the threads
+    }
     wave_begin = wave_end;
   }
 }
