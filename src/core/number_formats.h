@@ -3,12 +3,13 @@
 // clarity over speed.
 #pragma once
 
+#include <bit>
 #include <cstdint>
 
 namespace lightseek {
 
 // bfloat16: the high half of a float32.
-float bf16_to_f32(uint16_t bits);
+inline float bf16_to_f32(uint16_t bits) { return std::bit_cast<float>(static_cast<uint32_t>(bits) << 16); }
 // Round to nearest, ties to even. NaN stays NaN (quiet).
 uint16_t f32_to_bf16(float value);
 

@@ -1,8 +1,10 @@
 #include "kernels/linear.h"
 
 #include <algorithm>
+#include <cstring>
 #include <vector>
 
+#include "core/number_formats.h"
 #include "kernels/dequantize.h"
 #include "kernels/quantize.h"
 
@@ -16,6 +18,24 @@ void linear_rows(const WeightMatrix& weight, int64_t row_begin, int64_t row_coun
     quantized.assign(x, x + tokens * cols);
     for (int64_t t = 0; t < tokens; ++t) fp8_roundtrip_blocks(quantized.data() + t * cols, cols, 128);
     x = quantized.data();
+  }
+  if (weight.format == WeightFormat::BF16) {
+    // Widening bfloat16 is a shift, so the rows are read in place: a tile would double the
+    // memory traffic of the output head, the largest matrix the exact numerics run.
+    for (int64_t r = 0; r < row_count; ++r) {
+      const uint8_t* w = weight.weight.data + (row_begin + r) * cols * 2;
+      for (int64_t t = 0; t < tokens; ++t) {
+        const float* xt = x + t * cols;
+        double sum = 0.0;
+        for (int64_t c = 0; c < cols; ++c) {
+          uint16_t bits;
+          std::memcpy(&bits, w + c * 2, 2);
+          sum += static_cast<double>(xt[c]) * bf16_to_f32(bits);
+        }
+        y[t * row_count + r] = static_cast<float>(sum);
+      }
+    }
+    return;
   }
   // Dequantise a tile of weight rows once and use it for every token.
   constexpr int64_t kTileRows = 16;

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "core/error.h"
+#include "runtime/state_bytes.h"
 #include "runtime/state_file.h"
 
 namespace lightseek {
@@ -28,16 +29,6 @@ std::vector<uint64_t> prefix_hashes(std::span<const int32_t> tokens) {
 uint64_t hash_of(std::span<const int32_t> tokens) { return prefix_hashes(tokens).back(); }
 
 }  // namespace
-
-uint64_t sequence_state_bytes(const SequenceState& state) {
-  uint64_t bytes = 0;
-  const auto compressor_bytes = [](const CompressorState& c) { return (c.u.size() + c.z.size()) * sizeof(float); };
-  for (const AttentionState& layer : state.layers) {
-    bytes += layer.ring.size() * sizeof(float) + layer.entries.bytes() + layer.index_keys.bytes();
-    bytes += compressor_bytes(layer.compressor) + compressor_bytes(layer.index_compressor);
-  }
-  return bytes;
-}
 
 PrefixCache::PrefixCache(PrefixCacheOptions options) : options_(std::move(options)) {
   if (!options_.disk_directory.empty()) load_directory();

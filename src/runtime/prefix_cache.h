@@ -57,9 +57,6 @@ struct CachedPrefix {
   std::vector<float> last_logits;  // logits of token length-1
 };
 
-// Bytes a state holds (what an entry costs in memory).
-uint64_t sequence_state_bytes(const SequenceState& state);
-
 class PrefixCache {
  public:
   // Reads the disk directory's entries (creating the directory when missing). Throws Error when

@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "runtime/loaded_model.h"
 #include "runtime/prefix_cache.h"
+#include "runtime/state_bytes.h"
 #include "runtime/state_file.h"
 #include "text/chat_encoder.h"
 
