@@ -11,6 +11,10 @@
 
 namespace lightseek {
 
+inline double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
 enum class Stage : int { Projections, Indexer, Attention, Experts, Head, Count };
 
 std::string_view stage_name(Stage stage);

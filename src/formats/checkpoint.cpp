@@ -10,6 +10,8 @@
 #include <system_error>
 
 #include "core/error.h"
+#include "core/file_contents.h"
+#include "formats/quoted_text.h"
 
 namespace lightseek {
 namespace {
@@ -56,31 +58,6 @@ bool is_plain_file_name(const std::string& name) {
          name.find('\0') == std::string::npos;
 }
 
-std::string read_whole_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path.string(), ": cannot open");
-  std::ostringstream contents;
-  contents << in.rdbuf();
-  if (in.bad()) fail(path.string(), ": cannot read");
-  return std::move(contents).str();
-}
-
-std::string json_reason(const nlohmann::json::exception& error) {
-  std::string text = error.what();
-  if (!text.empty() && text.front() == '[') {
-    const size_t close = text.find("] ");
-    if (close != std::string::npos) text.erase(0, close + 2);
-  }
-  constexpr size_t kMaxChars = 160;
-  if (text.size() > kMaxChars) {
-    size_t cut = kMaxChars;
-    while (cut > 0 && (static_cast<uint8_t>(text[cut]) & 0xC0) == 0x80) --cut;
-    text.resize(cut);
-    text += "...";
-  }
-  return text;
-}
-
 uint64_t parse_total_size(const Json& metadata, const std::string& where) {
   if (!metadata.is_object()) {
     fail(where, ": \"metadata\" is ", metadata.type_name(), ", expected an object");
@@ -100,7 +77,7 @@ uint64_t parse_total_size(const Json& metadata, const std::string& where) {
 
 Index read_index(const fs::path& path) {
   const std::string where = path.string();
-  const std::string text = read_whole_file(path);
+  const std::string text = read_file_contents(path);
   // nlohmann takes a NUL byte for the end of the input and would ignore whatever follows.
   if (const size_t nul = text.find('\0'); nul != std::string::npos) {
     fail(where, ": not valid JSON: NUL byte at offset ", nul);

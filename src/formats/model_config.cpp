@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "core/error.h"
+#include "core/file_contents.h"
 
 namespace lightseek {
 namespace {
@@ -496,15 +497,6 @@ void check_layer_types(const FieldReader& reader, const ModelConfig& config) {
   }
 }
 
-std::string read_file(const std::filesystem::path& file) {
-  std::ifstream stream(file, std::ios::binary);
-  if (!stream) fail(file.string(), ": cannot open: ", std::strerror(errno));
-  std::ostringstream contents;
-  contents << stream.rdbuf();
-  if (stream.bad()) fail(file.string(), ": cannot read: ", std::strerror(errno));
-  return std::move(contents).str();
-}
-
 std::filesystem::path locate_config(const std::filesystem::path& path) {
   std::error_code error;
   if (!std::filesystem::is_directory(path, error)) return path;
@@ -615,7 +607,7 @@ ModelConfig parse_model_config(const nlohmann::json& json, std::string_view sour
 
 ModelConfig load_model_config(const std::filesystem::path& path) {
   const std::filesystem::path file = locate_config(path);
-  const std::string text = read_file(file);
+  const std::string text = read_file_contents(file);
   nlohmann::json json;
   try {
     json = nlohmann::json::parse(text);

@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "core/tensor_view.h"
+#include "formats/quoted_text.h"
 
 namespace lightseek {
 namespace {
@@ -17,10 +18,6 @@ using Json = nlohmann::json;
 // Real headers nest three levels (header, entry, shape); the cap keeps a hostile header of
 // "[[[[..." from building a DOM hundreds of megabytes deep.
 constexpr int kMaxHeaderNesting = 32;
-// nlohmann echoes the token it choked on, which for an unterminated string is the rest of the
-// header; messages are meant for a terminal.
-constexpr size_t kMaxQuotedChars = 160;
-
 uint64_t read_u64_le(const uint8_t* bytes) {
   uint64_t value = 0;
   for (int i = 7; i >= 0; --i) value = (value << 8) | bytes[i];
@@ -61,24 +58,6 @@ std::optional<size_t> find_invalid_utf8(std::span<const uint8_t> text) {
     i += length;
   }
   return std::nullopt;
-}
-
-std::string shortened(std::string text) {
-  if (text.size() <= kMaxQuotedChars) return text;
-  size_t cut = kMaxQuotedChars;
-  while (cut > 0 && (static_cast<uint8_t>(text[cut]) & 0xC0) == 0x80) --cut;  // whole characters
-  text.resize(cut);
-  return text + "...";
-}
-
-// "[json.exception.parse_error.101] parse error at ..." -> "parse error at ..."
-std::string json_reason(const nlohmann::json::exception& error) {
-  std::string text = error.what();
-  if (!text.empty() && text.front() == '[') {
-    const size_t close = text.find("] ");
-    if (close != std::string::npos) text.erase(0, close + 2);
-  }
-  return shortened(std::move(text));
 }
 
 std::string_view json_kind(const Json& value) {

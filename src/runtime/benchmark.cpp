@@ -8,6 +8,7 @@
 #include <span>
 
 #include "core/error.h"
+#include "core/stage_timer.h"
 #include "core/thread_pool.h"
 #include "formats/checkpoint.h"
 #include "formats/model_binding.h"
@@ -24,8 +25,6 @@ namespace lightseek {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 std::string numerics_label(const NumericsOptions& numerics) {
   switch (numerics.mode) {

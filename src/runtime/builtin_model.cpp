@@ -17,11 +17,11 @@ constexpr const char* kBuiltinName = "builtin-tiny-v4-r1";
 // them; an official V4 tokenizer.json was not available, so the ids follow third-party V4
 // tables where they exist (<think> 128821, </think> 128822, ｜DSML｜ 128825) and take free ids
 // past V3's last token for the rest. Real checkpoints bring their own tokenizer.json.
-struct AddedToken {
+struct V4MarkerToken {
   int id;
   const char* text;
 };
-constexpr AddedToken kV4Tokens[] = {
+constexpr V4MarkerToken kV4Tokens[] = {
     {128821, "<think>"},          {128822, "</think>"},      {128823, "<｜latest_reminder｜>"},
     {128825, "｜DSML｜"},          {128826, "<｜action｜>"},   {128827, "<｜query｜>"},
     {128828, "<｜authority｜>"},   {128829, "<｜domain｜>"},   {128830, "<｜title｜>"},
@@ -52,7 +52,7 @@ void write_json(const std::filesystem::path& path, const nlohmann::json& json) {
 void write_v4_tokenizer(const std::filesystem::path& dir) {
   const auto base = base_tokenizer_dir();
   nlohmann::json tokenizer = read_json(base / "tokenizer.json");
-  for (const AddedToken& token : kV4Tokens) {
+  for (const V4MarkerToken& token : kV4Tokens) {
     tokenizer["added_tokens"].push_back({{"id", token.id},
                                          {"content", token.text},
                                          {"single_word", false},

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/stage_timer.h"
 #include "core/thread_pool.h"
 #include "kernels/cpu_features.h"
 
@@ -22,8 +23,6 @@ namespace lightseek {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 // Results are written here so that the compiler must compute them.
 volatile uint64_t word_sink;

@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "core/error.h"
+#include "core/file_contents.h"
 #include "formats/safetensors.h"
 #include "kernels/cpu_features.h"
 
@@ -465,14 +466,6 @@ void hash_field(Xxh64& hash, std::string_view bytes) {
   hash.update(bytes.data(), bytes.size());
 }
 
-std::string read_whole_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path.string(), ": cannot read (needed for the model identity)");
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) fail(path.string(), ": cannot read (needed for the model identity)");
-  return bytes;
-}
-
 // Reads `size` bytes at `offset`, or fails naming the shard.
 std::string read_range(std::ifstream& in, const fs::path& path, uint64_t offset, uint64_t size) {
   std::string bytes(static_cast<size_t>(size), '\0');
@@ -592,7 +585,7 @@ std::string model_identity(const LoadedTextModel& model, std::string_view numeri
   hash_field(hash, numerics_name);
   const std::string_view isa = isa_name(active_isa());
   hash_field(hash, isa);
-  hash_field(hash, read_whole_file(model.directory / "config.json"));
+  hash_field(hash, read_file_contents(model.directory / "config.json"));
   if (model.builtin) {
     // Its folder name is versioned (bumped whenever the generator changes).
     hash_field(hash, model.directory.filename().string());

@@ -130,7 +130,8 @@ namespace {
 
 using Lex = StringByte;
 
-bool is_whitespace(uint8_t byte) { return byte == ' ' || byte == '\n'; }
+// The whitespace a constrained reply may write between tokens: a space or a newline.
+bool is_generated_whitespace(uint8_t byte) { return byte == ' ' || byte == '\n'; }
 
 int hex_value(uint8_t byte) {
   return byte <= '9' ? byte - '0' : (byte | 0x20) - 'a' + 10;
@@ -372,7 +373,7 @@ JsonMatcher& JsonMatcher::operator=(const JsonMatcher& other) {
 JsonMatcher::Outcome JsonMatcher::step(Frame& frame, uint8_t byte, uint32_t& child) const {
   const Node& node = grammar_->node(frame.node);
   auto whitespace = [&]() {
-    if (!is_whitespace(byte) || frame.whitespace >= kMaxWhitespace) return Outcome::Reject;
+    if (!is_generated_whitespace(byte) || frame.whitespace >= kMaxWhitespace) return Outcome::Reject;
     ++frame.whitespace;
     return Outcome::Consumed;
   };
@@ -434,7 +435,7 @@ JsonMatcher::Outcome JsonMatcher::step(Frame& frame, uint8_t byte, uint32_t& chi
           if (byte == ':') return structural(kObjectAfterColon);
           return whitespace();
         case kObjectAfterColon:
-          if (is_whitespace(byte)) return whitespace();
+          if (is_generated_whitespace(byte)) return whitespace();
           frame.phase = kObjectInValue;
           frame.whitespace = 0;
           child = frame.current == kAdditional ? *node.additional : node.properties[frame.current].value;
@@ -454,7 +455,7 @@ JsonMatcher::Outcome JsonMatcher::step(Frame& frame, uint8_t byte, uint32_t& chi
       switch (frame.phase) {
         case kArrayOpen:
           if (byte == ']' && node.min_items == 0) return Outcome::Completed;
-          if (is_whitespace(byte)) return whitespace();
+          if (is_generated_whitespace(byte)) return whitespace();
           if (node.max_items == 0) return Outcome::Reject;
           frame.phase = kArrayInValue;
           frame.whitespace = 0;
@@ -465,7 +466,7 @@ JsonMatcher::Outcome JsonMatcher::step(Frame& frame, uint8_t byte, uint32_t& chi
           if (byte == ']' && frame.count >= node.min_items) return Outcome::Completed;
           return whitespace();
         case kArrayAfterComma:
-          if (is_whitespace(byte)) return whitespace();
+          if (is_generated_whitespace(byte)) return whitespace();
           frame.phase = kArrayInValue;
           frame.whitespace = 0;
           child = node.items;

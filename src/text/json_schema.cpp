@@ -11,7 +11,7 @@
 namespace lightseek {
 namespace {
 
-using Json = nlohmann::ordered_json;
+using SchemaJson = nlohmann::ordered_json;
 using Node = JsonSchemaNode;
 
 // Keywords that describe a schema without constraining values.
@@ -36,10 +36,10 @@ std::string element_path(const std::string& path, size_t index) { return str_cat
 
 class Compiler {
  public:
-  Compiler(const Json& root, std::string root_path, JsonSchemaGrammar& grammar)
+  Compiler(const SchemaJson& root, std::string root_path, JsonSchemaGrammar& grammar)
       : root_(root), root_path_(std::move(root_path)), grammar_(grammar) {}
 
-  uint32_t compile(const Json& schema, const std::string& path) {
+  uint32_t compile(const SchemaJson& schema, const std::string& path) {
     if (schema.is_boolean()) {
       if (schema.get<bool>()) return any_value();
       fail(path, ": the schema false (no value matches) is not supported");
@@ -114,7 +114,7 @@ class Compiler {
   }
 
  private:
-  static std::vector<std::string> constraining_keys(const Json& schema) {
+  static std::vector<std::string> constraining_keys(const SchemaJson& schema) {
     std::vector<std::string> keys;
     for (const auto& [key, value] : schema.items()) {
       if (!kAnnotations.count(key)) keys.push_back(key);
@@ -122,15 +122,15 @@ class Compiler {
     return keys;
   }
 
-  static bool optional_bool(const Json& schema, const char* key, const std::string& path) {
+  static bool optional_bool(const SchemaJson& schema, const char* key, const std::string& path) {
     if (!schema.contains(key)) return false;
     if (!schema[key].is_boolean()) fail(member_path(path, key), ": must be a boolean");
     return schema[key].get<bool>();
   }
 
-  static uint32_t count(const Json& schema, const char* key, const std::string& path, uint32_t otherwise) {
+  static uint32_t count(const SchemaJson& schema, const char* key, const std::string& path, uint32_t otherwise) {
     if (!schema.contains(key)) return otherwise;
-    const Json& value = schema[key];
+    const SchemaJson& value = schema[key];
     const bool whole = value.is_number_integer() || (value.is_number_float() && std::floor(value.get<double>()) ==
                                                                                     value.get<double>());
     if (!whole || value.get<double>() < 0) fail(member_path(path, key), ": must be a non-negative integer");
@@ -138,7 +138,7 @@ class Compiler {
     return static_cast<uint32_t>(value.get<double>());
   }
 
-  static std::optional<double> bound(const Json& schema, const char* key, const std::string& path) {
+  static std::optional<double> bound(const SchemaJson& schema, const char* key, const std::string& path) {
     if (!schema.contains(key)) return std::nullopt;
     if (!schema[key].is_number()) fail(member_path(path, key), ": must be a number");
     const double value = schema[key].get<double>();
@@ -148,13 +148,13 @@ class Compiler {
     return value;
   }
 
-  std::vector<std::string> type_list(const Json& schema, const std::string& path) {
+  std::vector<std::string> type_list(const SchemaJson& schema, const std::string& path) {
     std::vector<std::string> types;
     static const std::set<std::string> kTypes = {"object", "array", "string", "number", "integer", "boolean", "null"};
     if (schema.contains("type")) {
-      const Json& type = schema["type"];
+      const SchemaJson& type = schema["type"];
       const std::string type_path = member_path(path, "type");
-      auto add = [&](const Json& entry, const std::string& entry_path) {
+      auto add = [&](const SchemaJson& entry, const std::string& entry_path) {
         if (!entry.is_string() || !kTypes.count(entry.get<std::string>())) {
           fail(entry_path, ": must be one of object, array, string, number, integer, boolean, null");
         }
@@ -183,12 +183,12 @@ class Compiler {
     return types;
   }
 
-  uint32_t object(const Json& schema, const std::string& path) {
+  uint32_t object(const SchemaJson& schema, const std::string& path) {
     Node node;
     node.kind = Node::Kind::Object;
     std::map<std::string, size_t> index_of;
     if (schema.contains("properties")) {
-      const Json& properties = schema["properties"];
+      const SchemaJson& properties = schema["properties"];
       const std::string properties_path = member_path(path, "properties");
       if (!properties.is_object()) fail(properties_path, ": must be an object");
       for (const auto& [name, value] : properties.items()) {
@@ -202,7 +202,7 @@ class Compiler {
       }
     }
     if (schema.contains("additionalProperties")) {
-      const Json& additional = schema["additionalProperties"];
+      const SchemaJson& additional = schema["additionalProperties"];
       if (!(additional.is_boolean() && !additional.get<bool>())) {
         node.additional = compile(additional, member_path(path, "additionalProperties"));
       }
@@ -210,7 +210,7 @@ class Compiler {
       node.additional = any_value();
     }
     if (schema.contains("required")) {
-      const Json& required = schema["required"];
+      const SchemaJson& required = schema["required"];
       const std::string required_path = member_path(path, "required");
       if (!required.is_array()) fail(required_path, ": must be an array of property names");
       for (size_t i = 0; i < required.size(); ++i) {
@@ -237,8 +237,8 @@ class Compiler {
   static std::string written_name(const std::string& name, const std::string& path) {
     std::string written;
     try {
-      written = Json(name).dump();
-    } catch (const Json::exception&) {
+      written = SchemaJson(name).dump();
+    } catch (const SchemaJson::exception&) {
       fail(path, ": the property name is not valid UTF-8");
     }
     written = written.substr(1, written.size() - 2);
@@ -249,14 +249,14 @@ class Compiler {
     return written;
   }
 
-  uint32_t array(const Json& schema, const std::string& path) {
+  uint32_t array(const SchemaJson& schema, const std::string& path) {
     Node node;
     node.kind = Node::Kind::Array;
     node.min_items = count(schema, "minItems", path, 0);
     node.max_items = count(schema, "maxItems", path, Node::kUnbounded);
     if (node.min_items > node.max_items) fail(member_path(path, "minItems"), ": is greater than maxItems");
     if (schema.contains("items")) {
-      const Json& items = schema["items"];
+      const SchemaJson& items = schema["items"];
       if (items.is_array()) fail(member_path(path, "items"), ": 'items' as an array (tuples) is not supported");
       if (items.is_boolean() && !items.get<bool>()) {
         if (node.min_items > 0) fail(member_path(path, "items"), ": is false but minItems is above 0");
@@ -271,7 +271,7 @@ class Compiler {
     return grammar_.add(std::move(node));
   }
 
-  uint32_t string(const Json& schema, const std::string& path) {
+  uint32_t string(const SchemaJson& schema, const std::string& path) {
     Node node;
     node.kind = Node::Kind::String;
     node.min_length = count(schema, "minLength", path, 0);
@@ -293,7 +293,7 @@ class Compiler {
     return grammar_.add(std::move(node));
   }
 
-  uint32_t number(const Json& schema, const std::string& path, bool integer) {
+  uint32_t number(const SchemaJson& schema, const std::string& path, bool integer) {
     Node node;
     node.kind = Node::Kind::Number;
     node.integer = integer;
@@ -301,7 +301,7 @@ class Compiler {
     node.maximum = bound(schema, "maximum", path);
     auto exclusive = [&](const char* key, std::optional<double>& limit, bool& is_exclusive, bool lower) {
       if (!schema.contains(key)) return;
-      const Json& value = schema[key];
+      const SchemaJson& value = schema[key];
       if (value.is_boolean()) {  // draft 4: a flag on minimum / maximum
         if (value.get<bool>() && !limit) fail(member_path(path, key), ": is true but there is no bound to apply it to");
         is_exclusive = value.get<bool>();
@@ -349,7 +349,7 @@ class Compiler {
     return grammar_.add(std::move(node));
   }
 
-  static bool matches_type(const Json& value, const std::string& type) {
+  static bool matches_type(const SchemaJson& value, const std::string& type) {
     if (type == "object") return value.is_object();
     if (type == "array") return value.is_array();
     if (type == "string") return value.is_string();
@@ -361,7 +361,7 @@ class Compiler {
     return value.is_null();
   }
 
-  uint32_t enumeration(const Json& schema, const std::string& path, bool nullable) {
+  uint32_t enumeration(const SchemaJson& schema, const std::string& path, bool nullable) {
     if (schema.contains("enum") && schema.contains("const")) fail(path, ": 'enum' alongside 'const' is not supported");
     const char* keyword = schema.contains("enum") ? "enum" : "const";
     for (const std::string& key : constraining_keys(schema)) {
@@ -370,16 +370,16 @@ class Compiler {
       }
     }
     const std::string values_path = member_path(path, keyword);
-    Json values = schema[keyword];
+    SchemaJson values = schema[keyword];
     if (std::string(keyword) == "const") {
-      values = Json::array({values});
+      values = SchemaJson::array({values});
     } else if (!values.is_array() || values.empty()) {
       fail(values_path, ": must be a non-empty array");
     }
     const std::vector<std::string> types = schema.contains("type") ? type_list(schema, path) : std::vector<std::string>{};
     std::vector<std::string> literals;
     std::set<std::string> seen;
-    for (const Json& value : values) {
+    for (const SchemaJson& value : values) {
       bool typed = types.empty();
       for (const std::string& type : types) typed = typed || matches_type(value, type);
       typed = typed || (nullable && value.is_null());
@@ -387,7 +387,7 @@ class Compiler {
       std::string text;
       try {
         text = value.dump();
-      } catch (const Json::exception&) {
+      } catch (const SchemaJson::exception&) {
         fail(values_path, ": a value is not valid UTF-8");
       }
       if (seen.insert(text).second) literals.push_back(std::move(text));
@@ -397,7 +397,7 @@ class Compiler {
     return literal_node(std::move(literals));
   }
 
-  uint32_t combination(const Json& schemas, const std::string& keyword, const std::string& path) {
+  uint32_t combination(const SchemaJson& schemas, const std::string& keyword, const std::string& path) {
     if (!schemas.is_array() || schemas.empty()) fail(path, ": must be a non-empty array of schemas");
     if (keyword == "allOf") {
       if (schemas.size() != 1) fail(path, ": 'allOf' with more than one schema is not supported");
@@ -446,10 +446,10 @@ class Compiler {
   uint32_t reference(const std::string& ref, const std::string& path) {
     if (auto found = references_.find(ref); found != references_.end()) return found->second;
     if (ref.empty() || ref[0] != '#') fail(path, ": only references into the same document (#...) are supported");
-    const Json* target = nullptr;
+    const SchemaJson* target = nullptr;
     try {
-      target = &root_.at(Json::json_pointer(ref.substr(1)));
-    } catch (const Json::exception&) {
+      target = &root_.at(SchemaJson::json_pointer(ref.substr(1)));
+    } catch (const SchemaJson::exception&) {
       fail(path, ": '", ref, "' does not name a part of the schema");
     }
     // Reserved before compiling the target, so a schema that refers to itself (a tree) finds it.
@@ -463,7 +463,7 @@ class Compiler {
     return id;
   }
 
-  const Json& root_;
+  const SchemaJson& root_;
   std::string root_path_;
   JsonSchemaGrammar& grammar_;
   std::optional<uint32_t> any_;

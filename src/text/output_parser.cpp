@@ -13,10 +13,10 @@ constexpr std::string_view kEndOfSentence = "<｜end▁of▁sentence｜>";
 constexpr std::string_view kBlockJoiner = "\n\n";
 constexpr std::string_view kBlockMarker = "<｜DSML｜tool_calls";
 constexpr std::string_view kBlockMarkerWithJoiner = "\n\n<｜DSML｜tool_calls";  // tool_calls_start_marker
-constexpr std::string_view kBlockOpen = "<｜DSML｜tool_calls>";
-constexpr std::string_view kBlockClose = "</｜DSML｜tool_calls>";
+constexpr std::string_view kBlockOpenText = "<｜DSML｜tool_calls>";
+constexpr std::string_view kBlockCloseText = "</｜DSML｜tool_calls>";
 constexpr std::string_view kInvokeOpen = "<｜DSML｜invoke name=\"";
-constexpr std::string_view kInvokeClose = "</｜DSML｜invoke>";
+constexpr std::string_view kInvokeCloseText = "</｜DSML｜invoke>";
 constexpr std::string_view kParameterOpen = "<｜DSML｜parameter name=\"";
 constexpr std::string_view kParameterStringAttribute = "\" string=\"";
 constexpr std::string_view kParameterClose = "</｜DSML｜parameter>";
@@ -189,7 +189,7 @@ OutputParser::Progress OutputParser::process_tool_block(ParsedDelta& out, bool a
   const std::size_t at = skip_whitespace(buffer_, 0);
   const bool only_closing_tag_missing =
       block_emitted_call_ && block_part_ == BlockPart::BetweenInvokes &&
-      (at == buffer_.size() || match_at(buffer_, at, kBlockClose) == Match::Partial);
+      (at == buffer_.size() || match_at(buffer_, at, kBlockCloseText) == Match::Partial);
   if (!only_closing_tag_missing) out.content += buffer_;
   buffer_.clear();
   phase_ = Phase::Content;
@@ -216,13 +216,13 @@ bool OutputParser::parse_block_step(ParsedDelta& out, Progress& progress) {
   const std::string_view text = buffer_;
   switch (block_part_) {
     case BlockPart::Opening: {
-      const Match open = match_at(text, block_cursor_, kBlockOpen);
+      const Match open = match_at(text, block_cursor_, kBlockOpenText);
       if (open == Match::None) return broken_at(block_cursor_);
       if (open == Match::Partial) {
         progress = Progress::NeedMoreText;
         return true;
       }
-      block_cursor_ += kBlockOpen.size();
+      block_cursor_ += kBlockOpenText.size();
       block_part_ = BlockPart::BetweenInvokes;
       return true;
     }
@@ -232,9 +232,9 @@ bool OutputParser::parse_block_step(ParsedDelta& out, Progress& progress) {
         progress = Progress::NeedMoreText;
         return true;
       }
-      const Match close = match_at(text, at, kBlockClose);
+      const Match close = match_at(text, at, kBlockCloseText);
       if (close == Match::Full) {
-        buffer_.erase(0, at + kBlockClose.size());  // what follows the block is content again
+        buffer_.erase(0, at + kBlockCloseText.size());  // what follows the block is content again
         phase_ = Phase::Content;
         after_tool_block_ = true;
         return true;
@@ -269,12 +269,12 @@ bool OutputParser::parse_block_step(ParsedDelta& out, Progress& progress) {
         progress = Progress::NeedMoreText;
         return true;
       }
-      const Match close = match_at(text, at, kInvokeClose);
+      const Match close = match_at(text, at, kInvokeCloseText);
       if (close == Match::Full) {
         out.tool_calls.push_back(std::move(current_call_));
         current_call_ = ToolCall{};
         // The emitted call's text is no longer needed for a verbatim fallback.
-        buffer_.erase(0, at + kInvokeClose.size());
+        buffer_.erase(0, at + kInvokeCloseText.size());
         block_cursor_ = 0;
         block_part_ = BlockPart::BetweenInvokes;
         block_emitted_call_ = true;

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/file_contents.h"
 #include "text/added_tokens.h"
 #include "text/bpe.h"
 #include "text/byte_level.h"
@@ -18,17 +19,8 @@ namespace lightseek {
 
 namespace {
 
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path.string(), ": cannot open");
-  std::ostringstream content;
-  content << in.rdbuf();
-  if (in.bad()) fail(path.string(), ": cannot read");
-  return std::move(content).str();
-}
-
 nlohmann::json parse_json(const std::filesystem::path& path) {
-  const std::string text = read_file(path);
+  const std::string text = read_file_contents(path);
   try {
     return nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& error) {
@@ -71,11 +63,11 @@ std::optional<std::string> config_token(const nlohmann::json& config, const char
   fail("\"", key, "\" must be a string, an object with \"content\", or null");
 }
 
-enum class TokenKind : uint8_t { None, Vocabulary, Added, Special };
-
 }  // namespace
 
 struct Tokenizer::Impl {
+  enum class TokenKind : uint8_t { None, Vocabulary, Added, Special };
+
   BpeModel model;
   PreTokenizer pre_tokenizer;
   AddedTokens added_tokens;
@@ -152,20 +144,20 @@ Tokenizer Tokenizer::load(const std::filesystem::path& tokenizer_json) {
   for (const auto& [token, id] : impl->model.vocab()) largest_id = std::max(largest_id, id);
   for (const auto& token : impl->added_tokens.tokens()) largest_id = std::max(largest_id, token.id);
   impl->bytes_by_id.resize(static_cast<size_t>(largest_id) + 1);
-  impl->kind_by_id.assign(static_cast<size_t>(largest_id) + 1, TokenKind::None);
+  impl->kind_by_id.assign(static_cast<size_t>(largest_id) + 1, Impl::TokenKind::None);
   for (const auto& [token, id] : impl->model.vocab()) {
     // HF's ByteLevel decoder: a token wholly in the byte-level alphabet stands for those bytes;
     // any other token (e.g. "<｜begin▁of▁sentence｜>" in DeepSeek's vocab) for its own text.
     auto bytes = byte_level::decode(token);
     impl->bytes_by_id[id] = bytes ? std::move(*bytes) : token;
-    impl->kind_by_id[id] = TokenKind::Vocabulary;
+    impl->kind_by_id[id] = Impl::TokenKind::Vocabulary;
   }
   for (const auto& token : impl->added_tokens.tokens()) {
     // Added tokens are matched in the raw text, so they decode to that text, which keeps
     // decode(encode(s)) == s. (HF would pass an added token made only of byte-level alphabet
     // characters, such as "Ġ", through the byte mapping; no DeepSeek token is like that.)
     impl->bytes_by_id[token.id] = token.content;
-    impl->kind_by_id[token.id] = token.special ? TokenKind::Special : TokenKind::Added;
+    impl->kind_by_id[token.id] = token.special ? Impl::TokenKind::Special : Impl::TokenKind::Added;
   }
 
   const auto config_path = tokenizer_json.parent_path() / "tokenizer_config.json";
@@ -225,7 +217,7 @@ std::string Tokenizer::decode(const std::vector<int32_t>& ids, bool skip_special
 std::string Tokenizer::token_bytes(int32_t id) const { return impl_->bytes_of(id); }
 
 bool Tokenizer::has_token(int32_t id) const {
-  return id >= 0 && id < vocab_size() && impl_->kind_by_id[id] != TokenKind::None;
+  return id >= 0 && id < vocab_size() && impl_->kind_by_id[id] != Impl::TokenKind::None;
 }
 
 int32_t Tokenizer::vocab_size() const { return static_cast<int32_t>(impl_->bytes_by_id.size()); }
@@ -233,7 +225,7 @@ int32_t Tokenizer::vocab_size() const { return static_cast<int32_t>(impl_->bytes
 std::optional<int32_t> Tokenizer::token_id(std::string_view text) const { return impl_->token_id(text); }
 
 bool Tokenizer::is_special(int32_t id) const {
-  return id >= 0 && id < vocab_size() && impl_->kind_by_id[id] == TokenKind::Special;
+  return id >= 0 && id < vocab_size() && impl_->kind_by_id[id] == Impl::TokenKind::Special;
 }
 
 std::optional<int32_t> Tokenizer::bos_id() const { return impl_->bos; }

@@ -6,8 +6,6 @@
 namespace lightseek {
 namespace {
 
-constexpr std::string_view kDsmlText = "\xEF\xBD\x9C" "DSML" "\xEF\xBD\x9C";
-
 // Code points a raw value's bytes add, written as the JSON string they denote and read from
 // string-lexer state `lexer` (json_matcher.h); false when they are not valid UTF-8 from there.
 bool raw_code_points(uint8_t lexer, const std::string& bytes, uint32_t& code_points) {
@@ -41,7 +39,7 @@ std::shared_ptr<const ToolCallVocabulary> ToolCallVocabulary::build(const Tokeni
     set_bit(vocabulary->known_, id);
     vocabulary->bytes_[static_cast<size_t>(id)] = matcher_bytes(tokenizer, id, trie->dsml_id());
     if (!trie->usable(id) || trie->dsml_id() == id) continue;
-    if (trie->bytes(id).find(kDsmlText) != std::string::npos) {
+    if (trie->bytes(id).find(kDsmlTokenText) != std::string::npos) {
       vocabulary->dsml_text_tokens_.push_back(id);
     } else {
       set_bit(vocabulary->free_value_, id);

@@ -24,20 +24,19 @@ constexpr uint8_t kMaxNewlines = 2;
 
 uint16_t bit(int tag) { return static_cast<uint16_t>(1u << tag); }
 
-// "｜DSML｜" as ordinary tokens spell it: refused wherever text is free, so the output parser
-// never sees markup the matcher did not.
-constexpr std::string_view kDsmlText = "\xEF\xBD\x9C" "DSML" "\xEF\xBD\x9C";
+// "｜DSML｜" as ordinary tokens spell it (kDsmlTokenText): refused wherever text is free, so the
+// output parser never sees markup the matcher did not.
 
-// Knuth-Morris-Pratt steps over kDsmlText: the bytes matched after one more byte.
-const std::array<std::array<uint8_t, 256>, kDsmlText.size()>& dsml_text_steps() {
+// Knuth-Morris-Pratt steps over kDsmlTokenText: the bytes matched after one more byte.
+const std::array<std::array<uint8_t, 256>, kDsmlTokenText.size()>& dsml_text_steps() {
   static const auto table = [] {
-    std::array<std::array<uint8_t, 256>, kDsmlText.size()> steps{};
-    for (size_t matched = 0; matched < kDsmlText.size(); ++matched) {
+    std::array<std::array<uint8_t, 256>, kDsmlTokenText.size()> steps{};
+    for (size_t matched = 0; matched < kDsmlTokenText.size(); ++matched) {
       for (int byte = 0; byte < 256; ++byte) {
-        std::string seen(kDsmlText.substr(0, matched));
+        std::string seen(kDsmlTokenText.substr(0, matched));
         seen.push_back(static_cast<char>(byte));
-        size_t length = std::min(seen.size(), kDsmlText.size());
-        while (length > 0 && seen.compare(seen.size() - length, length, kDsmlText.substr(0, length)) != 0) --length;
+        size_t length = std::min(seen.size(), kDsmlTokenText.size());
+        while (length > 0 && seen.compare(seen.size() - length, length, kDsmlTokenText.substr(0, length)) != 0) --length;
         steps[matched][static_cast<size_t>(byte)] = static_cast<uint8_t>(length);
       }
     }
@@ -119,7 +118,7 @@ bool ToolCallMatcher::content_byte(uint8_t byte) {
   }
   state_.dsml_text = dsml_text_steps()[state_.dsml_text][byte];
   state_.after_open = byte == '<';
-  return state_.dsml_text < kDsmlText.size();
+  return state_.dsml_text < kDsmlTokenText.size();
 }
 
 bool ToolCallMatcher::tag_byte(uint8_t byte) {
@@ -337,7 +336,7 @@ bool ToolCallMatcher::value_byte(uint8_t byte) {
   state_.close = 0;
   if (byte == '<') return value_byte(byte);
   state_.dsml_text = dsml_text_steps()[state_.dsml_text][byte];
-  if (state_.dsml_text == kDsmlText.size()) return false;
+  if (state_.dsml_text == kDsmlTokenText.size()) return false;
   return !value_live_ || feed_value(*value_, byte, state_.raw);
 }
 
