@@ -64,7 +64,6 @@ ModelStepBackend::ModelStepBackend(Transformer& model, const Tokenizer& tokenize
       prefill_chunk_(std::max<int64_t>(1, prefill_chunk)),
       cache_(cache),
       checkpoint_markers_{tokenizer.token_id("<｜Assistant｜>"), tokenizer.token_id("<｜User｜>")},
-      tokenizer_(tokenizer),
       eos_id_(eos_id),
       end_of_thinking_id_(tokenizer.token_id("</think>")),
       constraint_vocabulary_(tokenizer) {

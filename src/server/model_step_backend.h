@@ -41,7 +41,6 @@ class ModelStepBackend : public StepBackend {
   PrefixCache* cache_;
   // Where prompts are saved for the prefix cache (runtime/prefix_checkpoints.h).
   CheckpointMarkers checkpoint_markers_;
-  const Tokenizer& tokenizer_;
   int32_t eos_id_;
   std::optional<int32_t> end_of_thinking_id_;
   // The vocabulary tries for constrained decoding, built at the first request using them.
