@@ -1,11 +1,14 @@
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
 #include <cstring>
+#include <random>
 #include <vector>
 
 #include "core/number_formats.h"
 #include "kernels/dequantize.h"
+#include "kernels/linear.h"
 #include "tensor_views.h"
 
 namespace lightseek {
@@ -64,6 +67,79 @@ TEST(Dequantize, Bf16AndF32AreReadAsStored) {
   float out[2];
   tensor_to_f32(view(DType::BF16, {2}, bf16_bytes), out);
   EXPECT_EQ(out[1], -3.0f);
+}
+
+// Random bytes as codes and scales: every FP8 code (NaN among them) and a wide range of E8M0
+// scales, in shapes with partial 128-blocks. Compared bit for bit, so NaN must match NaN.
+void expect_rows_match_element_values(const WeightMatrix& matrix) {
+  std::vector<float> out(static_cast<size_t>(matrix.rows * matrix.cols));
+  dequantize_rows(matrix, 0, matrix.rows, out.data());
+  for (int64_t r = 0; r < matrix.rows; ++r) {
+    for (int64_t c = 0; c < matrix.cols; ++c) {
+      ASSERT_EQ(std::bit_cast<uint32_t>(out[r * matrix.cols + c]), std::bit_cast<uint32_t>(weight_value(matrix, r, c)))
+          << "row " << r << " col " << c;
+    }
+  }
+}
+
+std::vector<uint8_t> random_bytes(size_t count, uint32_t seed, int low = 0, int high = 255) {
+  std::mt19937 generator(seed);
+  std::uniform_int_distribution<int> byte(low, high);
+  std::vector<uint8_t> bytes(count);
+  for (uint8_t& b : bytes) b = static_cast<uint8_t>(byte(generator));
+  return bytes;
+}
+
+TEST(Dequantize, RowsEqualTheElementDefinitionInEveryFormat) {
+  const int64_t rows = 131, cols = 320;
+  const auto fp8_codes = random_bytes(rows * cols, 1);
+  const auto fp8_scales = random_bytes(2 * 3, 2, 100, 154);
+  expect_rows_match_element_values({WeightFormat::FP8_E4M3_BLOCK128, rows, cols,
+                                    view(DType::F8_E4M3, {rows, cols}, fp8_codes),
+                                    view(DType::F8_E8M0, {2, 3}, fp8_scales)});
+  const auto fp4_codes = random_bytes(rows * cols / 2, 3);
+  const auto fp4_scales = random_bytes(rows * cols / 32, 4, 100, 154);
+  expect_rows_match_element_values({WeightFormat::FP4_E2M1_BLOCK32, rows, cols,
+                                    view(DType::I8, {rows, cols / 2}, fp4_codes),
+                                    view(DType::F8_E8M0, {rows, cols / 32}, fp4_scales)});
+  const auto bf16 = random_bytes(rows * cols * 2, 5);
+  expect_rows_match_element_values({WeightFormat::BF16, rows, cols, view(DType::BF16, {rows, cols}, bf16), {}});
+  const auto f32 = random_bytes(rows * cols * 4, 6);
+  expect_rows_match_element_values({WeightFormat::F32, rows, cols, view(DType::F32, {rows, cols}, f32), {}});
+}
+
+// The bf16 product reads rows in place; the F32 product goes through the dequantised tile. Given
+// the same values they must give the same bits (the same double sums in the same order).
+TEST(Linear, Bf16RowsReadInPlaceEqualTheSameValuesStoredAsF32) {
+  const int64_t rows = 37, cols = 200, tokens = 3;
+  std::vector<uint8_t> bf16(rows * cols * 2), f32(rows * cols * 4);
+  std::mt19937 generator(7);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  for (int64_t i = 0; i < rows * cols; ++i) {
+    const uint16_t bits = f32_to_bf16(normal(generator));
+    std::memcpy(bf16.data() + i * 2, &bits, 2);
+    const float value = bf16_to_f32(bits);
+    std::memcpy(f32.data() + i * 4, &value, 4);
+  }
+  std::vector<float> x(tokens * cols);
+  for (float& v : x) v = normal(generator);
+  const WeightMatrix as_bf16{WeightFormat::BF16, rows, cols, view(DType::BF16, {rows, cols}, bf16), {}};
+  const WeightMatrix as_f32{WeightFormat::F32, rows, cols, view(DType::F32, {rows, cols}, f32), {}};
+  for (const bool quantize : {false, true}) {
+    std::vector<float> from_bf16(tokens * rows), from_f32(tokens * rows);
+    linear(as_bf16, x.data(), tokens, from_bf16.data(), {.quantize_activations = quantize});
+    linear(as_f32, x.data(), tokens, from_f32.data(), {.quantize_activations = quantize});
+    for (size_t i = 0; i < from_f32.size(); ++i) {
+      ASSERT_EQ(std::bit_cast<uint32_t>(from_bf16[i]), std::bit_cast<uint32_t>(from_f32[i])) << i;
+    }
+  }
+  // Rows [5, 30) alone: the in-place path must read the rows it was given.
+  std::vector<float> part(tokens * 25), whole(tokens * rows);
+  linear_rows(as_bf16, 5, 25, x.data(), tokens, part.data(), {});
+  linear(as_f32, x.data(), tokens, whole.data());
+  for (int64_t t = 0; t < tokens; ++t) {
+    for (int64_t r = 0; r < 25; ++r) ASSERT_EQ(part[t * 25 + r], whole[t * rows + 5 + r]) << t << " " << r;
+  }
 }
 
 }  // namespace
