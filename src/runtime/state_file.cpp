@@ -585,7 +585,13 @@ std::string model_identity(const LoadedTextModel& model, std::string_view numeri
   hash_field(hash, numerics_name);
   const std::string_view isa = isa_name(active_isa());
   hash_field(hash, isa);
-  hash_field(hash, read_file_contents(model.directory / "config.json"));
+  std::string config_text;
+  try {
+    config_text = read_file_contents(model.directory / "config.json");
+  } catch (const Error& error) {
+    fail(error.what(), " (needed for the model identity)");
+  }
+  hash_field(hash, config_text);
   if (model.builtin) {
     // Its folder name is versioned (bumped whenever the generator changes).
     hash_field(hash, model.directory.filename().string());

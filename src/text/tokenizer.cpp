@@ -1,9 +1,7 @@
 #include "text/tokenizer.h"
 
 #include <algorithm>
-#include <fstream>
 #include <mutex>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 

@@ -9,6 +9,7 @@
 #include "core/number_formats.h"
 #include "kernels/dequantize.h"
 #include "kernels/linear.h"
+#include "random_values.h"
 #include "tensor_views.h"
 
 namespace lightseek {
@@ -113,16 +114,14 @@ TEST(Dequantize, RowsEqualTheElementDefinitionInEveryFormat) {
 TEST(Linear, Bf16RowsReadInPlaceEqualTheSameValuesStoredAsF32) {
   const int64_t rows = 37, cols = 200, tokens = 3;
   std::vector<uint8_t> bf16(rows * cols * 2), f32(rows * cols * 4);
-  std::mt19937 generator(7);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
+  const std::vector<float> weights = testing::normal_floats(rows * cols, 7);
   for (int64_t i = 0; i < rows * cols; ++i) {
-    const uint16_t bits = f32_to_bf16(normal(generator));
+    const uint16_t bits = f32_to_bf16(weights[i]);
     std::memcpy(bf16.data() + i * 2, &bits, 2);
     const float value = bf16_to_f32(bits);
     std::memcpy(f32.data() + i * 4, &value, 4);
   }
-  std::vector<float> x(tokens * cols);
-  for (float& v : x) v = normal(generator);
+  const std::vector<float> x = testing::normal_floats(tokens * cols, 8);
   const WeightMatrix as_bf16{WeightFormat::BF16, rows, cols, view(DType::BF16, {rows, cols}, bf16), {}};
   const WeightMatrix as_f32{WeightFormat::F32, rows, cols, view(DType::F32, {rows, cols}, f32), {}};
   for (const bool quantize : {false, true}) {
