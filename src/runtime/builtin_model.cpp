@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "formats/synthetic_model.h"
+#include "runtime/generated_directory.h"
 
 namespace lightseek {
 namespace {
@@ -80,23 +81,18 @@ std::filesystem::path cache_directory() {
 
 std::filesystem::path ensure_builtin_model(const std::function<void(const std::string&)>& status) {
   const auto dir = cache_directory() / kBuiltinName;
-  if (std::filesystem::exists(dir / "complete")) return dir;
-  if (status) status("generating the built-in model in " + dir.string() + " (once)");
-  // Build in a scratch folder and rename, so an interrupted run never leaves a half model.
-  const auto scratch = cache_directory() / (std::string(kBuiltinName) + ".partial");
-  std::error_code error;
-  std::filesystem::remove_all(scratch, error);
-  std::filesystem::create_directories(scratch, error);
-  if (error) fail(scratch.string(), ": cannot create: ", error.message());
-  SyntheticModelOptions options;
-  options.seed = 20261128;
-  write_synthetic_model(scratch, tiny_model_config(/*real_vocab=*/true), options);
-  write_v4_tokenizer(scratch);
-  std::ofstream(scratch / "complete") << kBuiltinName << "\n";
-  std::filesystem::remove_all(dir, error);
-  std::filesystem::rename(scratch, dir, error);
-  if (error) fail(dir.string(), ": cannot move the built-in model into place: ", error.message());
-  return dir;
+  return generate_directory_once(
+      dir,
+      [&](const std::filesystem::path& scratch) {
+        if (status) status("generating the built-in model in " + dir.string() + " (once)");
+        SyntheticModelOptions options;
+        options.seed = 20261128;
+        write_synthetic_model(scratch, tiny_model_config(/*real_vocab=*/true), options);
+        write_v4_tokenizer(scratch);
+      },
+      [&] {
+        if (status) status("waiting for another run that is generating the built-in model in " + dir.string());
+      });
 }
 
 }  // namespace lightseek

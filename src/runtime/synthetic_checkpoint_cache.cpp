@@ -1,14 +1,11 @@
 #include "runtime/synthetic_checkpoint_cache.h"
 
-#include <unistd.h>
-
-#include <fstream>
-
 #include "core/dtype.h"
 #include "core/error.h"
 #include "formats/synthetic_model.h"
 #include "formats/tensor_inventory.h"
 #include "runtime/builtin_model.h"
+#include "runtime/generated_directory.h"
 
 namespace lightseek {
 
@@ -45,35 +42,19 @@ std::filesystem::path ensure_synthetic_flash_slice(int layers, int experts, cons
     fail(dir.string(), ": the synthetic checkpoint needs ", needed / 1e9, " GB but only ", space.available / 1e9,
          " GB are free (set LIGHTSEEK_CACHE to another disk, or use fewer --layers/--experts)");
   }
-  if (progress.status) {
-    progress.status(str_cat("generating a synthetic V4-Flash slice (", layers, " layers, ", experts, " experts, ",
-                            needed / 1e9, " GB) in ", dir.string(), " (once)"));
-  }
-  // The process id keeps two concurrent first runs from writing into the same scratch folder.
-  const auto scratch = parent / (name + ".partial-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(scratch, error);
   options.progress = progress.bytes;
-  try {
-    write_synthetic_model(scratch, config, options);
-    std::ofstream(scratch / "complete") << name << "\n";
-  } catch (...) {
-    std::filesystem::remove_all(scratch, error);
-    throw;
-  }
-  // Another run may have finished the same checkpoint meanwhile; it is identical, keep it.
-  if (std::filesystem::exists(dir / "complete")) {
-    std::filesystem::remove_all(scratch, error);
-    return dir;
-  }
-  std::filesystem::remove_all(dir, error);  // an incomplete leftover
-  std::filesystem::rename(scratch, dir, error);
-  if (error) {
-    const std::string reason = error.message();
-    std::filesystem::remove_all(scratch, error);
-    if (std::filesystem::exists(dir / "complete")) return dir;
-    fail(dir.string(), ": cannot move the synthetic checkpoint into place: ", reason);
-  }
-  return dir;
+  return generate_directory_once(
+      dir,
+      [&](const std::filesystem::path& scratch) {
+        if (progress.status) {
+          progress.status(str_cat("generating a synthetic V4-Flash slice (", layers, " layers, ", experts,
+                                  " experts, ", needed / 1e9, " GB) in ", dir.string(), " (once)"));
+        }
+        write_synthetic_model(scratch, config, options);
+      },
+      [&] {
+        if (progress.status) progress.status("waiting for another run that is generating " + dir.string());
+      });
 }
 
 }  // namespace lightseek
