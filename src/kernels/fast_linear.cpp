@@ -161,6 +161,12 @@ void run(Isa isa, const WeightMatrix& weight, int64_t row_begin, int64_t row_cou
   }
   const KernelTable& table = kernels_for(isa);
   fast_kernels::RowsKernel kernel = kernel_for(table, weight.format);
+  // Several tokens on AVX2: float32 panels and activations (no int16 rows needed).
+  const int64_t gemm_min_tokens = weight.format == WeightFormat::FP4_E2M1_BLOCK32 ? fast_kernels::kAvx2GemmMinTokensFp4
+                                                                                  : fast_kernels::kAvx2GemmMinTokens;
+  const bool avx2_gemm = isa == Isa::Avx2 && tokens >= gemm_min_tokens && weight.format != WeightFormat::F32 &&
+                         fast_kernels::avx2_gemm_kernel() != nullptr;
+  if (avx2_gemm) kernel = fast_kernels::avx2_gemm_kernel();
   Activations activations;
   activations.tokens = tokens;
   activations.cols = weight.cols;
@@ -179,7 +185,7 @@ void run(Isa isa, const WeightMatrix& weight, int64_t row_begin, int64_t row_cou
     activations.bf16_high = bf16_high.data();
     activations.bf16_low = bf16_low.data();
   }
-  if (weight.format == WeightFormat::FP4_E2M1_BLOCK32) {
+  if (weight.format == WeightFormat::FP4_E2M1_BLOCK32 && !avx2_gemm) {
     quantize_rows(x, tokens, weight.cols, activations.padded_cols, quantized);
     activations.q = quantized.q.data();
     activations.q_scale = quantized.q_scale.data();
@@ -217,7 +223,7 @@ void run(Isa isa, const WeightMatrix& weight, int64_t row_begin, int64_t row_cou
   if (pool == nullptr) {
     work(0, row_count, 0);
   } else {
-    pool->parallel_for(row_count, row_grain(weight, tokens), work);
+    pool->parallel_for(row_count, avx2_gemm ? fast_kernels::kAvx2GemmRowGrain : row_grain(weight, tokens), work);
   }
 }
 

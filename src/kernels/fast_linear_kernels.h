@@ -67,6 +67,17 @@ const KernelTable& avx2_kernels();    // only valid where the CPU has AVX2
 const KernelTable& avx512_kernels();  // only valid where the CPU has AVX-512 + VNNI
 // FP8 with whole 128-column blocks on AVX512-BF16 (Isa::Amx), nullptr where not built.
 RowsKernel avx512_bf16_fp8_kernel();
+// Several tokens on AVX2 without AMX: weights dequantised to float32 panels, float32 activations
+// (Activations::f32 only), for every format.
+RowsKernel avx2_gemm_kernel();
+// From this many tokens on, avx2_gemm_kernel beats the matrix-vector kernels (bench_fast_linear,
+// 1 thread: FP8 4096×4096 at 4 tokens 6.7–7.1 ms against 6.8–10.7; FP4 2048×4096 at 4 tokens
+// 2.6–2.8 ms against 1.8–2.2, at 12 tokens about even). FP4's matrix-vector kernel decodes its
+// nibbles with two table lookups per 32 columns, cheap enough to win at a few tokens.
+inline constexpr int64_t kAvx2GemmMinTokens = 4;
+inline constexpr int64_t kAvx2GemmMinTokensFp4 = 12;
+// Rows per thread task on that path: whole 3-row panels.
+inline constexpr int64_t kAvx2GemmRowGrain = 48;
 void split_bf16_activations(const float* x, int64_t tokens, int64_t cols, int64_t padded, uint16_t* high,
                             uint16_t* low);
 
