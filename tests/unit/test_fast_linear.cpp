@@ -166,7 +166,7 @@ INSTANTIATE_TEST_SUITE_P(
     Formats, FastLinearShapes,
     ::testing::Values(Shape{WeightFormat::FP4_E2M1_BLOCK32, 37, 96, 1}, Shape{WeightFormat::FP4_E2M1_BLOCK32, 19, 544, 7},
                       Shape{WeightFormat::FP4_E2M1_BLOCK32, 5, 32, 5}, Shape{WeightFormat::FP4_E2M1_BLOCK32, 33, 1056, 9},
-                      Shape{WeightFormat::FP4_E2M1_BLOCK32, 7, 96, 13},
+                      Shape{WeightFormat::FP4_E2M1_BLOCK32, 7, 96, 13}, Shape{WeightFormat::FP8_E4M3_BLOCK128, 9, 141, 1},
                       Shape{WeightFormat::FP4_E2M1_BLOCK32, 6, 1056, 1}, Shape{WeightFormat::FP4_E2M1_BLOCK32, 17, 544, 1},
                       Shape{WeightFormat::FP8_E4M3_BLOCK128, 131, 200, 1}, Shape{WeightFormat::FP8_E4M3_BLOCK128, 7, 13, 6},
                       Shape{WeightFormat::FP8_E4M3_BLOCK128, 130, 384, 5}, Shape{WeightFormat::FP8_E4M3_BLOCK128, 130, 384, 40},
