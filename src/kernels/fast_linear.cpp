@@ -64,8 +64,10 @@ void quantize_rows(const float* x, int64_t tokens, int64_t cols, int64_t padded,
   }
 }
 
-// The int16 rows again as int8 high and low parts in the VNNI kernel's order.
-void split_int8_rows(const QuantizedRows& in, int64_t tokens, int64_t padded, int64_t padded128, QuantizedRows& out) {
+// The int16 rows again as int8 high and low parts, each `group` columns (128 for AVX-512's
+// vpdpbusd, 64 for AVX2's vpmaddubsw) holding their even columns, then their odd ones.
+void split_int8_rows(const QuantizedRows& in, int64_t tokens, int64_t padded, int64_t padded128, int64_t group_cols,
+                     QuantizedRows& out) {
   out.high.assign(static_cast<size_t>(tokens * padded128), 0);
   out.low.assign(out.high.size(), 0);
   out.lane_bias.assign(static_cast<size_t>(tokens * padded128 / 8), 0);
@@ -75,8 +77,8 @@ void split_int8_rows(const QuantizedRows& in, int64_t tokens, int64_t padded, in
     for (int64_t c = 0; c < padded; ++c) {
       const int32_t value = q[fast_kernels::q_position(c)];
       const int32_t high = (value + 128) >> 8;  // floor: low = value − 256·high is in [-128, 127]
-      const int64_t group = c / 128 * 128, within = c % 128;
-      const int64_t at = t * padded128 + group + (within % 2) * 64 + within / 2;
+      const int64_t group = c / group_cols * group_cols, within = c % group_cols;
+      const int64_t at = t * padded128 + group + (within % 2) * (group_cols / 2) + within / 2;
       out.high[static_cast<size_t>(at)] = static_cast<int8_t>(high);
       out.low[static_cast<size_t>(at)] = static_cast<int8_t>(value - 256 * high);
       out.lane_bias[static_cast<size_t>(t * padded128 / 8 + c / 8)] -= 12 * value;
@@ -189,9 +191,12 @@ void run(Isa isa, const WeightMatrix& weight, int64_t row_begin, int64_t row_cou
     quantize_rows(x, tokens, weight.cols, activations.padded_cols, quantized);
     activations.q = quantized.q.data();
     activations.q_scale = quantized.q_scale.data();
-    if (isa == Isa::Avx512 || isa == Isa::Amx) {
+    // One token on AVX2: the int8 split too, for the vpmaddubsw kernel.
+    const bool avx2_int8 = isa == Isa::Avx2 && tokens == 1;
+    if (isa == Isa::Avx512 || isa == Isa::Amx || avx2_int8) {
       activations.padded128 = (weight.cols + 127) / 128 * 128;
-      split_int8_rows(quantized, tokens, activations.padded_cols, activations.padded128, quantized);
+      split_int8_rows(quantized, tokens, activations.padded_cols, activations.padded128, avx2_int8 ? 64 : 128,
+                      quantized);
       activations.q8_high = quantized.high.data();
       activations.q8_low = quantized.low.data();
       activations.q8_lane_bias = quantized.lane_bias.data();
