@@ -191,8 +191,8 @@ void run(Isa isa, const WeightMatrix& weight, int64_t row_begin, int64_t row_cou
     quantize_rows(x, tokens, weight.cols, activations.padded_cols, quantized);
     activations.q = quantized.q.data();
     activations.q_scale = quantized.q_scale.data();
-    // One token on AVX2: the int8 split too, for the vpmaddubsw kernel.
-    const bool avx2_int8 = isa == Isa::Avx2 && tokens == 1;
+    // AVX2's FP4 matrix-vector kernel (vpmaddubsw) takes the int8 split too.
+    const bool avx2_int8 = isa == Isa::Avx2;
     if (isa == Isa::Avx512 || isa == Isa::Amx || avx2_int8) {
       activations.padded128 = (weight.cols + 127) / 128 * 128;
       split_int8_rows(quantized, tokens, activations.padded_cols, activations.padded128, avx2_int8 ? 64 : 128,

@@ -21,40 +21,16 @@ inline float horizontal_sum(__m256 v) {
   return _mm_cvtss_f32(_mm_add_ss(two, _mm_shuffle_ps(two, two, 1)));
 }
 
-template <int TB>
-void fp4_row(const uint8_t* packed, const uint8_t* scales, int64_t cols, const Activations& x, int64_t t0,
-             float* out, int64_t out_stride) {
-  const __m128i table = _mm_setr_epi8(0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12);
-  const __m128i low = _mm_set1_epi8(0x0F);
-  __m256 sums[TB];
-  for (int t = 0; t < TB; ++t) sums[t] = _mm256_setzero_ps();
-  const int64_t quarter = x.padded_cols / 4;
-  for (int64_t c = 0; c < cols; c += 32) {  // one block of 32
-    if (c % 128 == 0) _mm_prefetch(reinterpret_cast<const char*>(packed + c / 2 + kPrefetchBytes), _MM_HINT_T0);
-    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(packed + c / 2));
-    const __m256i even = _mm256_cvtepi8_epi16(_mm_shuffle_epi8(table, _mm_and_si128(bytes, low)));
-    const __m256i odd = _mm256_cvtepi8_epi16(_mm_shuffle_epi8(table, _mm_and_si128(_mm_srli_epi16(bytes, 4), low)));
-    const __m256 weight_scale = _mm256_set1_ps(fast_e8m0(scales[c / 32]));
-    const int64_t chunk = c - c % 64, half = (c % 64) / 32 * 16;
-    for (int t = 0; t < TB; ++t) {
-      const int16_t* q = x.q + (t0 + t) * x.padded_cols + chunk;
-      const __m256i acc = _mm256_add_epi32(
-          _mm256_madd_epi16(even, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + half))),
-          _mm256_madd_epi16(odd, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 32 + half))));
-      const __m256 scale = _mm256_mul_ps(weight_scale, _mm256_loadu_ps(x.q_scale + (t0 + t) * quarter + c / 4));
-      sums[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc), scale, sums[t]);
-    }
-  }
-  for (int t = 0; t < TB; ++t) out[t * out_stride] = horizontal_sum(sums[t]);
-}
-
-// One token: a whole 64-column chunk (two scale blocks) per step, on bytes. The codes + 12 are
-// unsigned bytes and the activations int8 high and low parts (Activations::q8_*, 64-column
-// groups), so vpmaddubsw multiplies 32 columns at once without widening the weights; the lane
-// bias removes the +12. Each int32 lane of the result covers 8 consecutive columns (lanes 0–3
-// block 0, lanes 4–7 block 1), so conversion and scaling happen once per 64 columns. The
-// int16-widening version before spent most of its time in shuffles (13 of ~35 instructions).
-float fp4_dot_one_token(const uint8_t* packed, const uint8_t* scales, int64_t cols, const Activations& x, int64_t t) {
+// FP4 for up to 4 tokens: a whole 64-column chunk (two scale blocks) per step, on bytes. The
+// codes + 12 are unsigned bytes and the activations int8 high and low parts (Activations::q8_*,
+// 64-column groups), so vpmaddubsw multiplies 32 columns at once without widening the weights,
+// and the decoding of each chunk serves every token of the block; the lane bias removes the +12.
+// Each int32 lane of the result covers 8 consecutive columns (lanes 0–3 block 0, lanes 4–7
+// block 1), so conversion and scaling happen once per 64 columns. (The int16-widening kernel
+// before spent most of its time in shuffles: 13 of ~35 instructions per chunk.)
+template <int T>
+void fp4_tokens(const uint8_t* packed, const uint8_t* scales, int64_t cols, const Activations& x, int64_t t0,
+                float* out, int64_t out_stride) {
   const __m256i table = _mm256_setr_epi8(12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0, 12, 13, 14, 15,
                                          16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0);
   const __m256i low = _mm256_set1_epi8(0x0F);
@@ -62,58 +38,52 @@ float fp4_dot_one_token(const uint8_t* packed, const uint8_t* scales, int64_t co
   // Byte 0 of the pair into every 32-bit lane of the low half, byte 1 into the high half.
   const __m256i pick_scale = _mm256_setr_epi8(0, -1, -1, -1, 0, -1, -1, -1, 0, -1, -1, -1, 0, -1, -1, -1, 1, -1, -1,
                                               -1, 1, -1, -1, -1, 1, -1, -1, -1, 1, -1, -1, -1);
-  const int8_t* high = x.q8_high + t * x.padded128;
-  const int8_t* low_part = x.q8_low + t * x.padded128;
-  const int32_t* lane_bias = x.q8_lane_bias + t * (x.padded128 / 8);
-  const float* lane_scale = x.q8_lane_scale + t * (x.padded128 / 8);
-  __m256 sum = _mm256_setzero_ps();
+  const auto load = [](const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); };
+  __m256 sums[T];
+  for (int t = 0; t < T; ++t) sums[t] = _mm256_setzero_ps();
   int64_t c = 0;
   for (; c + 64 <= cols; c += 64) {
     if (c % 128 == 0) _mm_prefetch(reinterpret_cast<const char*>(packed + c / 2 + kPrefetchBytes), _MM_HINT_T0);
-    const __m256i bytes = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(packed + c / 2));
+    const __m256i bytes = load(packed + c / 2);
     const __m256i even = _mm256_shuffle_epi8(table, _mm256_and_si256(bytes, low));
     const __m256i odd = _mm256_shuffle_epi8(table, _mm256_and_si256(_mm256_srli_epi16(bytes, 4), low));
-    const auto load = [](const int8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); };
-    // |pair| ≤ 2·24·128, two of them still fit int16.
-    const __m256i high_dot = _mm256_add_epi16(_mm256_maddubs_epi16(even, load(high + c)),
-                                              _mm256_maddubs_epi16(odd, load(high + c + 32)));
-    const __m256i low_dot = _mm256_add_epi16(_mm256_maddubs_epi16(even, load(low_part + c)),
-                                             _mm256_maddubs_epi16(odd, load(low_part + c + 32)));
-    const __m256i dot = _mm256_add_epi32(
-        _mm256_add_epi32(_mm256_madd_epi16(high_dot, high_weight), _mm256_madd_epi16(low_dot, ones)),
-        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(lane_bias + c / 8)));
     uint16_t scale_pair;
     std::memcpy(&scale_pair, scales + c / 32, 2);
     const __m256 weight_scale = _mm256_castsi256_ps(_mm256_slli_epi32(
         _mm256_shuffle_epi8(_mm256_set1_epi16(static_cast<short>(scale_pair)), pick_scale), 23));
-    const __m256 scale = _mm256_mul_ps(weight_scale, _mm256_loadu_ps(lane_scale + c / 8));
-    sum = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), scale, sum);
+    for (int t = 0; t < T; ++t) {
+      const int64_t row = (t0 + t) * x.padded128 + c;
+      const int64_t lane = (t0 + t) * (x.padded128 / 8) + c / 8;
+      // |pair| ≤ 2·24·128, two of them still fit int16.
+      const __m256i high_dot = _mm256_add_epi16(_mm256_maddubs_epi16(even, load(x.q8_high + row)),
+                                                _mm256_maddubs_epi16(odd, load(x.q8_high + row + 32)));
+      const __m256i low_dot = _mm256_add_epi16(_mm256_maddubs_epi16(even, load(x.q8_low + row)),
+                                               _mm256_maddubs_epi16(odd, load(x.q8_low + row + 32)));
+      const __m256i dot = _mm256_add_epi32(
+          _mm256_add_epi32(_mm256_madd_epi16(high_dot, high_weight), _mm256_madd_epi16(low_dot, ones)),
+          load(x.q8_lane_bias + lane));
+      const __m256 scale = _mm256_mul_ps(weight_scale, _mm256_loadu_ps(x.q8_lane_scale + lane));
+      sums[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), scale, sums[t]);
+    }
   }
-  float total = horizontal_sum(sum);
-  const int16_t* q = x.q + t * x.padded_cols;
-  for (; c < cols; c += 32) {  // a last lone block of 32
-    int32_t dot = 0;
-    for (int64_t k = c; k < c + 32; ++k) dot += kFp4DoubledCodes[fp4_nibble_at(packed, k)] * q[q_position(k)];
-    total += fast_e8m0(scales[c / 32]) * x.q_scale[t * (x.padded_cols / 4) + c / 4] * static_cast<float>(dot);
+  for (int t = 0; t < T; ++t) {
+    float total = horizontal_sum(sums[t]);
+    const int16_t* q = x.q + (t0 + t) * x.padded_cols;
+    for (int64_t b = c; b < cols; b += 32) {  // a last lone block of 32
+      int32_t dot = 0;
+      for (int64_t k = b; k < b + 32; ++k) dot += kFp4DoubledCodes[fp4_nibble_at(packed, k)] * q[q_position(k)];
+      total += fast_e8m0(scales[b / 32]) * x.q_scale[(t0 + t) * (x.padded_cols / 4) + b / 4] * static_cast<float>(dot);
+    }
+    out[t * out_stride] = total;
   }
-  return total;
 }
 
 void fp4_rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Activations& x, float* y,
               int64_t y_stride) {
   const int64_t cols = w.cols;
   for_each_row_and_token_block<kTokenBlock>(row_begin, row_end, x.tokens, [&](int64_t r, int64_t t, auto block) {
-    const uint8_t* packed = w.weight.data + r * (cols / 2);
-    const uint8_t* scales = w.scale.data + r * (cols / 32);
-    if constexpr (decltype(block)::value == 1) {
-      if (x.q8_high != nullptr) {  // prepared for one-token calls only
-        y[(r - row_begin) + t * y_stride] = fp4_dot_one_token(packed, scales, cols, x, t);
-      } else {
-        fp4_row<1>(packed, scales, cols, x, t, y + (r - row_begin) + t * y_stride, y_stride);
-      }
-    } else {
-      fp4_row<decltype(block)::value>(packed, scales, cols, x, t, y + (r - row_begin) + t * y_stride, y_stride);
-    }
+    fp4_tokens<decltype(block)::value>(w.weight.data + r * (cols / 2), w.scale.data + r * (cols / 32), cols, x, t,
+                                       y + (r - row_begin) + t * y_stride, y_stride);
   });
 }
 

@@ -25,7 +25,7 @@ struct Activations {
   const float* f32 = nullptr;  // [tokens, cols]
   const int16_t* q = nullptr;       // FP4 only: [tokens, padded_cols] in the chunk order above
   const float* q_scale = nullptr;   // FP4 only: [tokens, padded_cols / 4] scale/2 of each 4-column group's block
-  // FP4 on AVX-512 VNNI, and on AVX2 for one token: the same int16 values split as high·256 + low,
+  // FP4 on AVX-512 VNNI and on AVX2: the same int16 values split as high·256 + low,
   // both int8 (see kQuantMax), for vpdpbusd / vpmaddubsw. Rows of padded128 = cols rounded up to
   // 128; each 128-column group (AVX-512; 64-column group on AVX2) holds its even columns, then
   // its odd ones. A "lane" is 8 consecutive columns (4 even,
