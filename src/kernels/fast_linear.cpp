@@ -204,9 +204,10 @@ void run(Isa isa, const WeightMatrix& weight, int64_t row_begin, int64_t row_cou
     }
   }
   auto work = [&](int64_t begin, int64_t end, int) {
-    for (int64_t t0 = 0; t0 < tokens; t0 += kTokenChunk) {
+    const int64_t token_chunk = avx2_gemm ? fast_kernels::kAvx2GemmTokenChunk : kTokenChunk;
+    for (int64_t t0 = 0; t0 < tokens; t0 += token_chunk) {
       Activations chunk = activations;
-      chunk.tokens = std::min(kTokenChunk, tokens - t0);
+      chunk.tokens = std::min(token_chunk, tokens - t0);
       chunk.f32 = x + t0 * weight.cols;
       if (chunk.q) {
         chunk.q += t0 * chunk.padded_cols;

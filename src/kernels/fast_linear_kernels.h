@@ -71,14 +71,19 @@ RowsKernel avx512_bf16_fp8_kernel();
 // Several tokens on AVX2 without AMX: weights dequantised to float32 panels, float32 activations
 // (Activations::f32 only), for every format.
 RowsKernel avx2_gemm_kernel();
-// From this many tokens on, avx2_gemm_kernel beats the matrix-vector kernels (bench_fast_linear,
-// 1 thread: FP8 4096×4096 at 4 tokens 6.7–7.1 ms against 6.8–10.7; FP4 2048×4096 at 4 tokens
-// 2.6–2.8 ms against 1.8–2.2, at 12 tokens about even). FP4's matrix-vector kernel decodes its
-// nibbles with two table lookups per 32 columns, cheap enough to win at a few tokens.
-inline constexpr int64_t kAvx2GemmMinTokens = 4;
+// From this many tokens on, avx2_gemm_kernel beats the matrix-vector kernels, whose weight
+// decoding per 4 tokens is cheaper than dequantising and packing a panel when there are few
+// tokens (bench_fast_linear, 1 thread, alternated: FP8 4096×4096 at 4 tokens 5.9–8.8 ms
+// matrix-vector against 6.8–9.6 packed, at 12 tokens 20–24 against 11.4–12.7; FP4 2048×4096 at
+// 4 tokens 1.7–2.4 against 3.4–4.2).
+inline constexpr int64_t kAvx2GemmMinTokens = 8;
 inline constexpr int64_t kAvx2GemmMinTokensFp4 = 12;
-// Rows per thread task on that path: whole 3-row panels.
-inline constexpr int64_t kAvx2GemmRowGrain = 48;
+// Rows per thread task on that path: whole 16-row panels.
+inline constexpr int64_t kAvx2GemmRowGrain = 64;
+// Tokens per call on that path: each panel is dequantised and packed once per call, so more
+// tokens share that cost (FP8 4096×4096 at 256 tokens: 137–171 ms in calls of 32, 123–127 ms in
+// one call); the activations of a panel's 256 columns (256 KiB at 256 tokens) stay in L2.
+inline constexpr int64_t kAvx2GemmTokenChunk = 256;
 void split_bf16_activations(const float* x, int64_t tokens, int64_t cols, int64_t padded, uint16_t* high,
                             uint16_t* low);
 

@@ -140,7 +140,7 @@ TEST_P(FastLinearShapes, EveryIsaMatchesTheScalarKernelAndTheScalarKernelMatches
     // Several tokens on AVX2: float32 activations for every format, FP4 included, so only float32
     // summation separates the output from the exact product.
     const bool f32_gemm = isa == Isa::Avx2 && shape.format != WeightFormat::F32 &&
-                          shape.tokens >= (shape.format == WeightFormat::FP4_E2M1_BLOCK32 ? 12 : 4);
+                          shape.tokens >= (shape.format == WeightFormat::FP4_E2M1_BLOCK32 ? 12 : 8);
     for (size_t i = 0; i < out.size(); ++i) {
       if (bf16_fp8) {
         const int64_t t = static_cast<int64_t>(i) / shape.rows, r = static_cast<int64_t>(i) % shape.rows;
