@@ -14,29 +14,13 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 
-#include <cstdlib>
+#include <cstdint>
 #include <cstring>
 
 #include "core/number_formats.h"
 
 namespace lightseek::fast_kernels {
 namespace {
-
-// The dequantised panel of one thread, reused between calls (no std templates in ISA files).
-struct PanelBuffer {
-  float* data = nullptr;
-  int64_t capacity = 0;
-  ~PanelBuffer() { std::free(data); }
-  float* get(int64_t floats) {
-    if (floats > capacity) {
-      std::free(data);
-      const int64_t bytes = (floats * 4 + 63) / 64 * 64;
-      data = static_cast<float*>(std::aligned_alloc(64, static_cast<size_t>(bytes)));
-      capacity = data ? floats : 0;
-    }
-    return data;
-  }
-};
 
 void dequantize_fp4_row(const uint8_t* packed, const uint8_t* scales, int64_t cols, float* out) {
   const __m128i table = _mm_setr_epi8(0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12);
@@ -146,13 +130,15 @@ void packed_times_tokens(const float* packed, const float* x, int64_t x_stride, 
 
 void gemm_rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Activations& x, float* y,
                int64_t y_stride) {
-  thread_local PanelBuffer rows_buffer, packed_buffer, sums_buffer;
   const int64_t cols = w.cols;
   const int64_t stride = (cols + 7) / 8 * 8 + 8;  // room to read 8 past the end in a transpose
-  float* rows = rows_buffer.get(kPackRows * stride);
-  float* packed = packed_buffer.get(kPackColumns * kPackRows);
-  float* sums = sums_buffer.get(x.tokens * kPackRows);
-  if (rows == nullptr || packed == nullptr || sums == nullptr) std::abort();
+  // The caller's scratch (avx2_gemm_scratch_floats), each part 64-byte aligned for aligned loads.
+  const auto aligned = [](float* p) {
+    return reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(p) + 63) & ~uintptr_t{63});
+  };
+  float* rows = aligned(x.scratch);
+  float* packed = aligned(rows + kPackRows * stride);
+  float* sums = aligned(packed + kPackColumns * kPackRows);
   for (int64_t r0 = row_begin; r0 < row_end; r0 += kPackRows) {
     const int n = static_cast<int>(min_index(kPackRows, row_end - r0));
     for (int i = 0; i < kPackRows; ++i) {

@@ -205,9 +205,15 @@ void run(Isa isa, const WeightMatrix& weight, int64_t row_begin, int64_t row_cou
   }
   auto work = [&](int64_t begin, int64_t end, int) {
     const int64_t token_chunk = avx2_gemm ? fast_kernels::kAvx2GemmTokenChunk : kTokenChunk;
+    // Per thread and kept between calls, like the AMX path's scratch.
+    thread_local std::vector<float> gemm_scratch;
     for (int64_t t0 = 0; t0 < tokens; t0 += token_chunk) {
       Activations chunk = activations;
       chunk.tokens = std::min(token_chunk, tokens - t0);
+      if (avx2_gemm) {
+        gemm_scratch.resize(static_cast<size_t>(fast_kernels::avx2_gemm_scratch_floats(weight.cols, chunk.tokens)));
+        chunk.scratch = gemm_scratch.data();
+      }
       chunk.f32 = x + t0 * weight.cols;
       if (chunk.q) {
         chunk.q += t0 * chunk.padded_cols;

@@ -40,6 +40,8 @@ struct Activations {
   // FP8 on AVX512-BF16 only: x·2^64 ≈ high + low as bf16, [tokens, padded_cols], zero past cols.
   const uint16_t* bf16_high = nullptr;
   const uint16_t* bf16_low = nullptr;
+  // avx2_gemm_kernel only: this thread's working memory, avx2_gemm_scratch_floats() floats.
+  float* scratch = nullptr;
 };
 
 // The int16 activations' largest magnitude: 127·257, the largest value whose split into
@@ -78,6 +80,12 @@ RowsKernel avx2_gemm_kernel();
 // 4 tokens 1.7–2.4 against 3.4–4.2).
 inline constexpr int64_t kAvx2GemmMinTokens = 8;
 inline constexpr int64_t kAvx2GemmMinTokensFp4 = 12;
+// Floats of Activations::scratch that avx2_gemm_kernel needs for `cols` columns and `tokens`
+// tokens: 16 dequantised rows (padded), one packed panel, the sums, and slack to align them.
+inline int64_t avx2_gemm_scratch_floats(int64_t cols, int64_t tokens) {
+  const int64_t row_stride = (cols + 7) / 8 * 8 + 8;
+  return 16 * row_stride + 256 * 16 + tokens * 16 + 3 * 16;
+}
 // Rows per thread task on that path: whole 16-row panels.
 inline constexpr int64_t kAvx2GemmRowGrain = 64;
 // Tokens per call on that path: each panel is dequantised and packed once per call, so more
