@@ -4,7 +4,9 @@
 //
 // FP4 weights multiply int16 activations: each input row is quantised in blocks of 32 with a
 // float scale (amax/32639) and the products of each block are exact integers.
-// The other formats multiply the float32 activations.
+// The other formats multiply the float32 activations. Prefill-sized calls take other paths:
+// AMX tiles with two-part bf16 activations where the CPU has AMX, else on AVX2 packed float32
+// weight panels with float32 activations (FP4 included); see fast_linear.cpp for the thresholds.
 #pragma once
 
 #include <cstdint>
