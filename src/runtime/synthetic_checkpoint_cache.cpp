@@ -28,24 +28,21 @@ std::filesystem::path ensure_synthetic_flash_slice(int layers, int experts, cons
   const std::string name = "flash-slice-L" + std::to_string(layers) + "-E" + std::to_string(experts);
   const auto parent = cache_directory() / "synthetic";
   const auto dir = parent / name;
-  if (std::filesystem::exists(dir / "complete")) return dir;
-
-  std::error_code error;
-  std::filesystem::create_directories(parent, error);
-  if (error) fail(parent.string(), ": cannot create: ", error.message());
-  SyntheticModelOptions options;
-  options.precision = WeightPrecision::Native;
-  const uint64_t needed = stored_bytes(config, options.precision);
-  const auto space = std::filesystem::space(parent, error);
-  // A little headroom: the disk should not be left completely full.
-  if (!error && space.available < needed + (uint64_t{256} << 20)) {
-    fail(dir.string(), ": the synthetic checkpoint needs ", needed / 1e9, " GB but only ", space.available / 1e9,
-         " GB are free (set LIGHTSEEK_CACHE to another disk, or use fewer --layers/--experts)");
-  }
-  options.progress = progress.bytes;
   return generate_directory_once(
       dir,
       [&](const std::filesystem::path& scratch) {
+        SyntheticModelOptions options;
+        options.precision = WeightPrecision::Native;
+        options.progress = progress.bytes;
+        const uint64_t needed = stored_bytes(config, options.precision);
+        // Checked under the lock, only when this run generates: a finished slice needs no space.
+        std::error_code error;
+        const auto space = std::filesystem::space(parent, error);
+        // A little headroom: the disk should not be left completely full.
+        if (!error && space.available < needed + (uint64_t{256} << 20)) {
+          fail(dir.string(), ": the synthetic checkpoint needs ", needed / 1e9, " GB but only ",
+               space.available / 1e9, " GB are free (set LIGHTSEEK_CACHE to another disk, or use fewer --layers/--experts)");
+        }
         if (progress.status) {
           progress.status(str_cat("generating a synthetic V4-Flash slice (", layers, " layers, ", experts,
                                   " experts, ", needed / 1e9, " GB) in ", dir.string(), " (once)"));
