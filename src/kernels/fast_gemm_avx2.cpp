@@ -18,6 +18,7 @@
 #include <cstring>
 
 #include "core/number_formats.h"
+#include "kernels/avx2_conversions.h"
 
 namespace lightseek::fast_kernels {
 namespace {
@@ -40,31 +41,21 @@ void dequantize_fp4_row(const uint8_t* packed, const uint8_t* scales, int64_t co
   }
 }
 
-// The codes moved into IEEE half give the value times 2^-8 exactly (see fast_linear_avx2.cpp);
-// the 256 is folded into the block scale.
+// The 2^-8 of the IEEE-half decoding is folded into the block scale.
 void dequantize_fp8_row(const uint8_t* codes, const uint8_t* scales, int64_t cols, float* out) {
   for (int64_t b = 0; b < cols; b += 128) {
     const int64_t end = min_index(cols, b + 128);
     const float scale = fast_e8m0(scales[b / 128]);
     const __m256 half_scale = _mm256_set1_ps(scale * kFp8HalfCorrection);
     int64_t c = b;
-    for (; c + 8 <= end; c += 8) {
-      int64_t eight;
-      std::memcpy(&eight, codes + c, 8);
-      const __m128i shifted = _mm_slli_epi16(_mm_cvtepi8_epi16(_mm_cvtsi64_si128(eight)), 7);
-      const __m256 halves = _mm256_cvtph_ps(_mm_and_si128(shifted, _mm_set1_epi16(static_cast<short>(0xBFFF))));
-      _mm256_store_ps(out + c, _mm256_mul_ps(halves, half_scale));
-    }
+    for (; c + 8 <= end; c += 8) _mm256_store_ps(out + c, _mm256_mul_ps(fp8x8_to_scaled_f32(codes + c), half_scale));
     for (; c < end; ++c) out[c] = fp8_e4m3_to_f32(codes[c]) * scale;
   }
 }
 
 void dequantize_bf16_row(const uint8_t* row, int64_t cols, float* out) {
   int64_t c = 0;
-  for (; c + 8 <= cols; c += 8) {
-    const __m128i bits = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + c * 2));
-    _mm256_store_ps(out + c, _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(bits), 16)));
-  }
+  for (; c + 8 <= cols; c += 8) _mm256_store_ps(out + c, bf16x8_to_f32(row + c * 2));
   for (; c < cols; ++c) out[c] = stored_value<true>(row, c);
 }
 

@@ -191,11 +191,11 @@ void run(Isa isa, const WeightMatrix& weight, int64_t row_begin, int64_t row_cou
     quantize_rows(x, tokens, weight.cols, activations.padded_cols, quantized);
     activations.q = quantized.q.data();
     activations.q_scale = quantized.q_scale.data();
-    // AVX2's FP4 matrix-vector kernel (vpmaddubsw) takes the int8 split too.
-    const bool avx2_int8 = isa == Isa::Avx2;
-    if (isa == Isa::Avx512 || isa == Isa::Amx || avx2_int8) {
+    // Every SIMD FP4 kernel multiplies the int8 split (vpdpbusd on 128-column groups, AVX2's
+    // vpmaddubsw on 64).
+    if (isa != Isa::Scalar) {
       activations.padded128 = (weight.cols + 127) / 128 * 128;
-      split_int8_rows(quantized, tokens, activations.padded_cols, activations.padded128, avx2_int8 ? 64 : 128,
+      split_int8_rows(quantized, tokens, activations.padded_cols, activations.padded128, isa == Isa::Avx2 ? 64 : 128,
                       quantized);
       activations.q8_high = quantized.high.data();
       activations.q8_low = quantized.low.data();

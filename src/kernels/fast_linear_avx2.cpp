@@ -8,18 +8,12 @@
 #include <cstring>
 
 #include "core/number_formats.h"
+#include "kernels/avx2_conversions.h"
 
 namespace lightseek::fast_kernels {
 namespace {
 
 constexpr int kTokenBlock = 4;
-constexpr int8_t kFp4DoubledCodes[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
-
-inline float horizontal_sum(__m256 v) {
-  const __m128 pair = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  const __m128 two = _mm_add_ps(pair, _mm_movehl_ps(pair, pair));
-  return _mm_cvtss_f32(_mm_add_ss(two, _mm_shuffle_ps(two, two, 1)));
-}
 
 // FP4 for up to 4 tokens: a whole 64-column chunk (two scale blocks) per step, on bytes. The
 // codes + 12 are unsigned bytes and the activations int8 high and low parts (Activations::q8_*,
@@ -87,14 +81,6 @@ void fp4_rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const A
   });
 }
 
-// 8 FP8 e4m3 codes → float32 times 2^-8 (see the AVX-512 kernel).
-inline __m256 fp8_to_scaled_f32(const uint8_t* codes) {
-  int64_t eight;
-  std::memcpy(&eight, codes, 8);
-  const __m128i shifted = _mm_slli_epi16(_mm_cvtepi8_epi16(_mm_cvtsi64_si128(eight)), 7);
-  return _mm256_cvtph_ps(_mm_and_si128(shifted, _mm_set1_epi16(static_cast<short>(0xBFFF))));
-}
-
 template <int TB>
 void fp8_row(const uint8_t* codes, const uint8_t* scales, int64_t cols, const Activations& x, int64_t t0, float* out,
              int64_t out_stride) {
@@ -106,7 +92,7 @@ void fp8_row(const uint8_t* codes, const uint8_t* scales, int64_t cols, const Ac
     int64_t c = b;
     for (; c + 8 <= end; c += 8) {
       if (c % 64 == 0) _mm_prefetch(reinterpret_cast<const char*>(codes + c + kPrefetchBytes), _MM_HINT_T0);
-      const __m256 weights = fp8_to_scaled_f32(codes + c);
+      const __m256 weights = fp8x8_to_scaled_f32(codes + c);
       for (int t = 0; t < TB; ++t) {
         block[t] = _mm256_fmadd_ps(weights, _mm256_loadu_ps(x.f32 + (t0 + t) * cols + c), block[t]);
       }
@@ -144,7 +130,7 @@ float fp8_dot_one_token(const uint8_t* codes, const uint8_t* scales, int64_t col
                                             _mm256_loadu_ps(xs + 8), acc[half * 2 + 1]);
       }
     }
-    for (; c + 8 <= end; c += 8) acc[0] = _mm256_fmadd_ps(fp8_to_scaled_f32(codes + c), _mm256_loadu_ps(x + c), acc[0]);
+    for (; c + 8 <= end; c += 8) acc[0] = _mm256_fmadd_ps(fp8x8_to_scaled_f32(codes + c), _mm256_loadu_ps(x + c), acc[0]);
     const float scale = fast_e8m0(scales[b / 128]);
     const __m256 block = _mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3]));
     total = _mm256_fmadd_ps(block, _mm256_set1_ps(scale * kFp8HalfCorrection), total);
@@ -176,8 +162,7 @@ void float_row(const uint8_t* row, int64_t cols, const Activations& x, int64_t t
   for (; c + 8 <= cols; c += 8) {
     __m256 weights;
     if constexpr (kBf16) {
-      const __m128i bits = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + c * 2));
-      weights = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(bits), 16));
+      weights = bf16x8_to_f32(row + c * 2);
     } else {
       weights = _mm256_loadu_ps(reinterpret_cast<const float*>(row + c * 4));
     }
@@ -200,16 +185,10 @@ float bf16_dot_one_token(const uint8_t* row, int64_t cols, const float* x) {
   for (; c + 32 <= cols; c += 32) {
     _mm_prefetch(reinterpret_cast<const char*>(row + c * 2 + kPrefetchBytes), _MM_HINT_T0);
     for (int part = 0; part < 4; ++part) {
-      const __m128i bits = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + (c + part * 8) * 2));
-      const __m256 weights = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(bits), 16));
-      acc[part] = _mm256_fmadd_ps(weights, _mm256_loadu_ps(x + c + part * 8), acc[part]);
+      acc[part] = _mm256_fmadd_ps(bf16x8_to_f32(row + (c + part * 8) * 2), _mm256_loadu_ps(x + c + part * 8), acc[part]);
     }
   }
-  for (; c + 8 <= cols; c += 8) {
-    const __m128i bits = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + c * 2));
-    acc[0] = _mm256_fmadd_ps(_mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(bits), 16)),
-                             _mm256_loadu_ps(x + c), acc[0]);
-  }
+  for (; c + 8 <= cols; c += 8) acc[0] = _mm256_fmadd_ps(bf16x8_to_f32(row + c * 2), _mm256_loadu_ps(x + c), acc[0]);
   float total = horizontal_sum(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3])));
   for (; c < cols; ++c) total += stored_value<true>(row, c) * x[c];
   return total;

@@ -48,6 +48,9 @@ struct Activations {
 // high·256 + low (low in [-128, 127]) keeps high within int8 too.
 inline constexpr float kQuantMax = 32639.0f;
 
+// Each FP4 e2m1 code's value, doubled so that all are integers.
+inline constexpr int8_t kFp4DoubledCodes[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
+
 // Where column c of a row lives in the chunk order.
 static inline int64_t q_position(int64_t c) {
   const int64_t within = c % 64;

@@ -8,8 +8,6 @@
 namespace lightseek::fast_kernels {
 namespace {
 
-constexpr int8_t kFp4Doubled[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
-
 void fp4_rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Activations& x, float* y,
               int64_t y_stride) {
   const int64_t cols = w.cols, blocks = cols / 32;
@@ -22,7 +20,7 @@ void fp4_rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const A
       float sum = 0.0f;
       for (int64_t b = 0; b < blocks; ++b) {
         int32_t dot = 0;
-        for (int64_t c = b * 32; c < b * 32 + 32; ++c) dot += kFp4Doubled[fp4_nibble_at(packed, c)] * q[q_position(c)];
+        for (int64_t c = b * 32; c < b * 32 + 32; ++c) dot += kFp4DoubledCodes[fp4_nibble_at(packed, c)] * q[q_position(c)];
         sum += fast_e8m0(scales[b]) * q_scale[b * 8] * static_cast<float>(dot);
       }
       y[t * y_stride + (r - row_begin)] = sum;
