@@ -100,7 +100,7 @@ void FlashShapes(benchmark::internal::Benchmark* b) {
   const int64_t fp8 = static_cast<int64_t>(WeightFormat::FP8_E4M3_BLOCK128);
   const int64_t bf16 = static_cast<int64_t>(WeightFormat::BF16);
   for (int64_t threads : {1, 2}) {
-    for (int64_t tokens : {1, 4, 12, 32, 256}) {
+    for (int64_t tokens : {1, 4, 8, 12, 32, 256}) {
       b->Args({fp4, 2048, 4096, tokens, threads});  // routed expert w1/w3
       b->Args({fp8, 4096, 4096, tokens, threads});  // attention projections
       b->Args({bf16, 4096, 4096, tokens, threads});  // LM head rows, router

@@ -1,8 +1,8 @@
-// Several tokens on AVX2 + FMA (CPUs without AMX): the weights of 16 rows are dequantised once to
-// float32, packed column by column (16 rows per column, 256 columns per panel), and every token
-// is multiplied against the panel by an outer-product FMA kernel, as BLAS libraries do.
-// Activations stay float32 (FP4 included: no int16 rounding), so each output differs from the
-// exact product only by float32 summation.
+// Several tokens on AVX2 + FMA (CPUs without AMX), FP8 and BF16 weights (FP4 has its own integer
+// kernel, fast_gemm_fp4_avx2.cpp): the weights of 16 rows are dequantised once to float32, packed
+// column by column (16 rows per column, 256 columns per panel), and every token is multiplied
+// against the panel by an outer-product FMA kernel, as BLAS libraries do. Activations stay
+// float32, so each output differs from the exact product only by float32 summation.
 //
 // Why this shape: the matrix-vector kernels decode each weight again for every block of 4
 // tokens and keep one FMA chain per token (prefill at 14–30 GFLOP/s of the machine's ~90). A
@@ -22,24 +22,6 @@
 
 namespace lightseek::fast_kernels {
 namespace {
-
-void dequantize_fp4_row(const uint8_t* packed, const uint8_t* scales, int64_t cols, float* out) {
-  const __m128i table = _mm_setr_epi8(0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12);
-  const __m128i low_nibbles = _mm_set1_epi8(0x0F);
-  for (int64_t c = 0; c < cols; c += 32) {
-    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(packed + c / 2));
-    const __m128i even = _mm_shuffle_epi8(table, _mm_and_si128(bytes, low_nibbles));
-    const __m128i odd = _mm_shuffle_epi8(table, _mm_and_si128(_mm_srli_epi16(bytes, 4), low_nibbles));
-    const __m128i first = _mm_unpacklo_epi8(even, odd), second = _mm_unpackhi_epi8(even, odd);
-    const __m256 scale = _mm256_set1_ps(fast_e8m0(scales[c / 32]) * 0.5f);  // the table holds doubled codes
-    _mm256_store_ps(out + c, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(first)), scale));
-    _mm256_store_ps(out + c + 8,
-                    _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(first, 8))), scale));
-    _mm256_store_ps(out + c + 16, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(second)), scale));
-    _mm256_store_ps(out + c + 24,
-                    _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(second, 8))), scale));
-  }
-}
 
 // The 2^-8 of the IEEE-half decoding is folded into the block scale.
 void dequantize_fp8_row(const uint8_t* codes, const uint8_t* scales, int64_t cols, float* out) {
@@ -62,8 +44,8 @@ void dequantize_bf16_row(const uint8_t* row, int64_t cols, float* out) {
 void dequantize_row(const WeightMatrix& w, int64_t r, float* out) {
   const int64_t cols = w.cols;
   switch (w.format) {
-    case WeightFormat::FP4_E2M1_BLOCK32:
-      dequantize_fp4_row(w.weight.data + r * (cols / 2), w.scale.data + r * (cols / 32), cols, out);
+    case WeightFormat::FP4_E2M1_BLOCK32:  // never passed here: FP4 goes to avx2_fp4_gemm_kernel
+      std::memset(out, 0, static_cast<size_t>(cols) * 4);
       return;
     case WeightFormat::FP8_E4M3_BLOCK128:
       dequantize_fp8_row(w.weight.data + r * cols, w.scale.data + (r / 128) * ((cols + 127) / 128), cols, out);

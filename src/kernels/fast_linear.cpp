@@ -44,9 +44,13 @@ struct QuantizedRows {
   std::vector<float> lane_scale;
 };
 
-void quantize_rows(const float* x, int64_t tokens, int64_t cols, int64_t padded, QuantizedRows& out) {
-  out.q.assign(static_cast<size_t>(tokens * padded), 0);
-  out.q_scale.assign(static_cast<size_t>(tokens * padded / 4), 0.0f);
+// `token_quads`: the AVX2 FP4 GEMM's layout (fast_kernels::quad_position) instead of the chunk
+// order; tokens are then padded to a multiple of 4 with zero rows.
+void quantize_rows(const float* x, int64_t tokens, int64_t cols, int64_t padded, bool token_quads,
+                   QuantizedRows& out) {
+  const int64_t rows = token_quads ? (tokens + 3) / 4 * 4 : tokens;
+  out.q.assign(static_cast<size_t>(rows * padded), 0);
+  out.q_scale.assign(static_cast<size_t>(rows * padded / 4), 0.0f);
   for (int64_t t = 0; t < tokens; ++t) {
     const float* xt = x + t * cols;
     int16_t* q = out.q.data() + t * padded;
@@ -56,7 +60,12 @@ void quantize_rows(const float* x, int64_t tokens, int64_t cols, int64_t padded,
       for (int64_t c = b; c < b + 32; ++c) amax = std::max(amax, std::fabs(xt[c]));
       const float inverse = amax > 0.0f ? fast_kernels::kQuantMax / amax : 0.0f;
       for (int64_t c = b; c < b + 32; ++c) {
-        q[fast_kernels::q_position(c)] = static_cast<int16_t>(std::nearbyint(xt[c] * inverse));
+        const int16_t value = static_cast<int16_t>(std::nearbyint(xt[c] * inverse));
+        if (token_quads) {
+          out.q[static_cast<size_t>(fast_kernels::quad_position(t, c, padded))] = value;
+        } else {
+          q[fast_kernels::q_position(c)] = value;
+        }
       }
       // Halved: the kernels multiply doubled FP4 codes.
       std::fill(q_scale + b / 4, q_scale + b / 4 + 8, amax / fast_kernels::kQuantMax * 0.5f);
@@ -163,12 +172,12 @@ void run(Isa isa, const WeightMatrix& weight, int64_t row_begin, int64_t row_cou
   }
   const KernelTable& table = kernels_for(isa);
   fast_kernels::RowsKernel kernel = kernel_for(table, weight.format);
-  // Several tokens on AVX2: float32 panels and activations (no int16 rows needed).
-  const int64_t gemm_min_tokens = weight.format == WeightFormat::FP4_E2M1_BLOCK32 ? fast_kernels::kAvx2GemmMinTokensFp4
-                                                                                  : fast_kernels::kAvx2GemmMinTokens;
-  const bool avx2_gemm = isa == Isa::Avx2 && tokens >= gemm_min_tokens && weight.format != WeightFormat::F32 &&
-                         fast_kernels::avx2_gemm_kernel() != nullptr;
-  if (avx2_gemm) kernel = fast_kernels::avx2_gemm_kernel();
+  // Several tokens on AVX2: packed panels, float32 (FP8, BF16) or int16 (FP4, vpmaddwd).
+  const bool avx2_gemm = isa == Isa::Avx2 && tokens >= fast_kernels::kAvx2GemmMinTokens &&
+                         weight.format != WeightFormat::F32 && fast_kernels::avx2_gemm_kernel() != nullptr;
+  const bool avx2_fp4_gemm = avx2_gemm && weight.format == WeightFormat::FP4_E2M1_BLOCK32 &&
+                             fast_kernels::avx2_fp4_gemm_kernel() != nullptr;
+  if (avx2_gemm) kernel = avx2_fp4_gemm ? fast_kernels::avx2_fp4_gemm_kernel() : fast_kernels::avx2_gemm_kernel();
   Activations activations;
   activations.tokens = tokens;
   activations.cols = weight.cols;
@@ -187,13 +196,13 @@ void run(Isa isa, const WeightMatrix& weight, int64_t row_begin, int64_t row_cou
     activations.bf16_high = bf16_high.data();
     activations.bf16_low = bf16_low.data();
   }
-  if (weight.format == WeightFormat::FP4_E2M1_BLOCK32 && !avx2_gemm) {
-    quantize_rows(x, tokens, weight.cols, activations.padded_cols, quantized);
+  if (weight.format == WeightFormat::FP4_E2M1_BLOCK32) {
+    quantize_rows(x, tokens, weight.cols, activations.padded_cols, avx2_fp4_gemm, quantized);
     activations.q = quantized.q.data();
     activations.q_scale = quantized.q_scale.data();
-    // Every SIMD FP4 kernel multiplies the int8 split (vpdpbusd on 128-column groups, AVX2's
-    // vpmaddubsw on 64).
-    if (isa != Isa::Scalar) {
+    // Every other SIMD FP4 kernel multiplies the int8 split (vpdpbusd on 128-column groups,
+    // AVX2's vpmaddubsw on 64).
+    if (isa != Isa::Scalar && !avx2_gemm) {
       activations.padded128 = (weight.cols + 127) / 128 * 128;
       split_int8_rows(quantized, tokens, activations.padded_cols, activations.padded128, isa == Isa::Avx2 ? 64 : 128,
                       quantized);

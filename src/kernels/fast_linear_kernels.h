@@ -57,6 +57,14 @@ static inline int64_t q_position(int64_t c) {
   return c - within + (within % 2) * 32 + (within / 32) * 16 + (within % 32) / 2;
 }
 
+// The quad layout of the int16 activations: tokens in groups of 4 (padded with zero rows), and
+// in each group the column pairs in order, each holding its 4 tokens' two int16 values, so that
+// the AVX2 FP4 GEMM broadcasts a pair for each of 4 tokens from one pointer. A group of 4 tokens
+// takes 4·padded_cols values, as 4 chunk-ordered rows do.
+static inline int64_t quad_position(int64_t t, int64_t c, int64_t padded_cols) {
+  return (t / 4) * 4 * padded_cols + (c / 2) * 8 + (t % 4) * 2 + c % 2;
+}
+
 // Writes y[t * y_stride + (r - row_begin)] for rows r in [row_begin, row_end), every token.
 using RowsKernel = void (*)(const WeightMatrix& weight, int64_t row_begin, int64_t row_end, const Activations& x,
                             float* y, int64_t y_stride);
@@ -73,21 +81,27 @@ const KernelTable& avx2_kernels();    // only valid where the CPU has AVX2
 const KernelTable& avx512_kernels();  // only valid where the CPU has AVX-512 + VNNI
 // FP8 with whole 128-column blocks on AVX512-BF16 (Isa::Amx), nullptr where not built.
 RowsKernel avx512_bf16_fp8_kernel();
-// Several tokens on AVX2 without AMX: weights dequantised to float32 panels, float32 activations
-// (Activations::f32 only), for every format.
+// Several tokens on AVX2 without AMX, FP8 and BF16 weights: weights dequantised to float32
+// panels, float32 activations (Activations::f32 only).
 RowsKernel avx2_gemm_kernel();
-// From this many tokens on, avx2_gemm_kernel beats the matrix-vector kernels, whose weight
-// decoding per 4 tokens is cheaper than dequantising and packing a panel when there are few
-// tokens (bench_fast_linear, 1 thread, alternated: FP8 4096×4096 at 4 tokens 5.9–8.8 ms
-// matrix-vector against 6.8–9.6 packed, at 12 tokens 20–24 against 11.4–12.7; FP4 2048×4096 at
-// 4 tokens 1.7–2.4 against 3.4–4.2).
+// FP4 with several tokens on AVX2 without AMX: int16 activations (the scalar definition's
+// integers, but Activations::q in the quad layout below) times the doubled codes with vpmaddwd,
+// exact int32 block sums.
+RowsKernel avx2_fp4_gemm_kernel();
+// From this many tokens on, the packed kernels (avx2_gemm_kernel, avx2_fp4_gemm_kernel) beat the
+// matrix-vector kernels, whose weight decoding per 4 tokens is cheaper than packing a panel when
+// there are few tokens (bench_fast_linear, 1 thread, alternated: FP8 4096×4096 at 4 tokens
+// 5.9–8.8 ms matrix-vector against 6.8–9.6 packed, at 12 tokens 20–24 against 11.4–12.7; FP4
+// 2048×4096, medians of 5: at 4 tokens 2.36–2.47 against 2.33–3.32, at 8 4.05–5.12 against
+// 3.85–4.34).
 inline constexpr int64_t kAvx2GemmMinTokens = 8;
-inline constexpr int64_t kAvx2GemmMinTokensFp4 = 12;
-// Floats of Activations::scratch that avx2_gemm_kernel needs for `cols` columns and `tokens`
-// tokens: 16 dequantised rows (padded), one packed panel, the sums, and slack to align them.
+// Floats of Activations::scratch that the packed kernels need for `cols` columns and `tokens`
+// tokens. avx2_gemm_kernel: 16 dequantised rows (padded), one packed panel, the sums, and slack
+// to align them. avx2_fp4_gemm_kernel needs less: a panel of 128 int32 pairs × 16 rows, 8×16
+// scales, and the sums of the tokens rounded up to whole quads.
 inline int64_t avx2_gemm_scratch_floats(int64_t cols, int64_t tokens) {
   const int64_t row_stride = (cols + 7) / 8 * 8 + 8;
-  return 16 * row_stride + 256 * 16 + tokens * 16 + 3 * 16;
+  return 16 * row_stride + 256 * 16 + (tokens + 3) / 4 * 4 * 16 + 3 * 16;
 }
 // Rows per thread task on that path: whole 16-row panels.
 inline constexpr int64_t kAvx2GemmRowGrain = 64;

@@ -137,10 +137,11 @@ TEST_P(FastLinearShapes, EveryIsaMatchesTheScalarKernelAndTheScalarKernelMatches
     const bool bf16_fp8 = isa == Isa::Amx && shape.format == WeightFormat::FP8_E4M3_BLOCK128 &&
                           (shape.tokens >= 4 || shape.cols % 128 == 0);
     const double bf16_bound = 1.0 / 65536;
-    // Several tokens on AVX2: float32 activations for every format, FP4 included, so only float32
-    // summation separates the output from the exact product.
-    const bool f32_gemm = isa == Isa::Avx2 && shape.format != WeightFormat::F32 &&
-                          shape.tokens >= (shape.format == WeightFormat::FP4_E2M1_BLOCK32 ? 12 : 8);
+    // Several tokens on AVX2: float32 activations for FP8 and BF16, so only float32 summation
+    // separates the output from the exact product (FP4 keeps the int16 activations: the scalar
+    // kernel's integers, compared below like every other path).
+    const bool f32_gemm = isa == Isa::Avx2 && shape.tokens >= 8 &&
+                          (shape.format == WeightFormat::FP8_E4M3_BLOCK128 || shape.format == WeightFormat::BF16);
     for (size_t i = 0; i < out.size(); ++i) {
       if (bf16_fp8) {
         const int64_t t = static_cast<int64_t>(i) / shape.rows, r = static_cast<int64_t>(i) % shape.rows;
@@ -173,6 +174,8 @@ INSTANTIATE_TEST_SUITE_P(
                       Shape{WeightFormat::FP8_E4M3_BLOCK128, 130, 384, 1}, Shape{WeightFormat::FP8_E4M3_BLOCK128, 7, 256, 1}, Shape{WeightFormat::BF16, 9, 45, 1},
                       Shape{WeightFormat::BF16, 17, 130, 5}, Shape{WeightFormat::F32, 3, 7, 9},
                       Shape{WeightFormat::F32, 20, 64, 4}, Shape{WeightFormat::FP4_E2M1_BLOCK32, 40, 2048, 37},
+                      Shape{WeightFormat::FP4_E2M1_BLOCK32, 17, 288, 14}, Shape{WeightFormat::FP4_E2M1_BLOCK32, 35, 608, 23},
+                      Shape{WeightFormat::FP4_E2M1_BLOCK32, 16, 256, 12},
                       Shape{WeightFormat::FP8_E4M3_BLOCK128, 33, 160, 17},
                       Shape{WeightFormat::FP8_E4M3_BLOCK128, 70, 512, 1}, Shape{WeightFormat::FP8_E4M3_BLOCK128, 129, 256, 3}, Shape{WeightFormat::BF16, 40, 96, 33}),
     [](const ::testing::TestParamInfo<Shape>& info) {
