@@ -10,8 +10,9 @@
 // Layout: 16 rows at a time, a panel of 256 columns = 8 blocks of 16 column pairs. For each
 // pair, 16 int32 lanes hold the two int16 codes of each row (packed by an 8×8 transpose of
 // 32-bit lanes), so one broadcast of a token's two int16 activations multiplies 8 rows with one
-// vpmaddwd. The activations are in natural column order, so a block's pairs are consecutive in
-// both operands and the inner loop only advances two pointers.
+// vpmaddwd. The activations come in the quad layout (quad_position): a block's pairs are
+// consecutive in both operands, each step's 4 broadcasts read one 16-byte run, and the inner
+// loop only advances two pointers.
 #include "kernels/fast_linear_kernels.h"
 
 #if defined(__x86_64__)
