@@ -1,6 +1,7 @@
-// AVX2 conversions shared by the AVX2 kernel files (fast_linear_avx2.cpp, fast_gemm_avx2.cpp),
-// which alone are compiled with -mavx2 -mfma -mf16c. Static so that each file keeps its own copy
-// and none leaks to code built for another ISA.
+// AVX2 conversions and the 8×8 transpose shared by the AVX2 kernel files (fast_linear_avx2.cpp,
+// fast_gemm_avx2.cpp, fast_gemm_fp4_avx2.cpp), which alone are compiled with -mavx2 -mfma
+// -mf16c. Static so that each file keeps its own copy and none leaks to code built for another
+// ISA.
 #pragma once
 
 #if !defined(__AVX2__) || !defined(__F16C__)
@@ -33,6 +34,26 @@ static inline __m256 fp8x8_to_scaled_f32(const uint8_t* codes) {
 static inline __m256 bf16x8_to_f32(const uint8_t* bytes) {
   const __m128i bits = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bytes));
   return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(bits), 16));
+}
+
+// 8×8 transpose of floats: rows[i] holds row i; afterwards rows[i] holds column i.
+static inline void transpose8x8(__m256 r[8]) {
+  const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+  const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+  const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+  const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+  const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+  const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+  const __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+  const __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+  r[0] = _mm256_permute2f128_ps(u0, u4, 0x20);
+  r[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
+  r[2] = _mm256_permute2f128_ps(u2, u6, 0x20);
+  r[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
+  r[4] = _mm256_permute2f128_ps(u0, u4, 0x31);
+  r[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
+  r[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
+  r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
 }
 
 }  // namespace lightseek::fast_kernels

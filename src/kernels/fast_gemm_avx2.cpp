@@ -62,26 +62,6 @@ constexpr int kPackTokens = 6;
 // Columns per packed panel: 16 KiB of weights in L1 while every token block passes over it.
 constexpr int64_t kPackColumns = 256;
 
-// 8×8 transpose of floats: rows[i] holds row i; afterwards rows[i] holds column i.
-inline void transpose8(__m256 r[8]) {
-  const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
-  const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
-  const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
-  const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
-  const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-  const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-  const __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-  const __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-  r[0] = _mm256_permute2f128_ps(u0, u4, 0x20);
-  r[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
-  r[2] = _mm256_permute2f128_ps(u2, u6, 0x20);
-  r[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
-  r[4] = _mm256_permute2f128_ps(u0, u4, 0x31);
-  r[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
-  r[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
-  r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
-}
-
 // sums[t][0..16) += Σ_k packed[k][0..16) · x[t][k] for T tokens over `length` columns.
 template <int T>
 void packed_times_tokens(const float* packed, const float* x, int64_t x_stride, int64_t length, float* acc_out) {
@@ -130,7 +110,7 @@ void gemm_rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const 
         for (int half = 0; half < 2; ++half) {
           __m256 block[8];
           for (int i = 0; i < 8; ++i) block[i] = _mm256_loadu_ps(rows + (half * 8 + i) * stride + c0 + k);
-          transpose8(block);
+          transpose8x8(block);
           for (int i = 0; i < 8 && k + i < length; ++i) _mm256_store_ps(packed + (k + i) * 16 + half * 8, block[i]);
         }
       }

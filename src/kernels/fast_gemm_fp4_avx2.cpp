@@ -20,6 +20,8 @@
 
 #include <cstdint>
 
+#include "kernels/avx2_conversions.h"
+
 namespace lightseek::fast_kernels {
 namespace {
 
@@ -32,22 +34,8 @@ constexpr int kFp4PanelBlocks = kFp4PanelColumns / 32;
 inline void transpose_lanes8(__m256i v[8]) {
   __m256 r[8];
   for (int i = 0; i < 8; ++i) r[i] = _mm256_castsi256_ps(v[i]);
-  const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
-  const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
-  const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
-  const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
-  const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-  const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-  const __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-  const __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-  v[0] = _mm256_castps_si256(_mm256_permute2f128_ps(u0, u4, 0x20));
-  v[1] = _mm256_castps_si256(_mm256_permute2f128_ps(u1, u5, 0x20));
-  v[2] = _mm256_castps_si256(_mm256_permute2f128_ps(u2, u6, 0x20));
-  v[3] = _mm256_castps_si256(_mm256_permute2f128_ps(u3, u7, 0x20));
-  v[4] = _mm256_castps_si256(_mm256_permute2f128_ps(u0, u4, 0x31));
-  v[5] = _mm256_castps_si256(_mm256_permute2f128_ps(u1, u5, 0x31));
-  v[6] = _mm256_castps_si256(_mm256_permute2f128_ps(u2, u6, 0x31));
-  v[7] = _mm256_castps_si256(_mm256_permute2f128_ps(u3, u7, 0x31));
+  transpose8x8(r);
+  for (int i = 0; i < 8; ++i) v[i] = _mm256_castps_si256(r[i]);
 }
 
 // acc += v in acc's own register. Written as _mm256_add_epi32, GCC 12 put each sum in the
