@@ -247,6 +247,42 @@ TEST(FastLinear, AmxFp8ScalesInsideAndOutsideTheExponentAddRange) {
   }
 }
 
+// The scalar FP4 kernel is the definition the SIMD paths are held to: activations rounded to
+// int16 (to nearest, ties to even) in blocks of 32 with scale amax/32639, exact integer block
+// sums. Recomputed here independently, bit for bit, on a block whose amax makes the scale 1 so
+// that several values are exact ties.
+TEST(FastLinear, ScalarFp4IsTheInt16DefinitionBitForBit) {
+  const int64_t rows = 5, cols = 96, tokens = 2;
+  const OwnedWeight w = random_weight(WeightFormat::FP4_E2M1_BLOCK32, rows, cols, 23);
+  std::vector<float> x = random_input(tokens, cols, 29);
+  const float ties[] = {32639.0f, 2.5f, -2.5f, 3.5f, -0.5f, 0.5f, 1.5f, -7.5f, 100.25f, -100.75f};
+  for (size_t i = 0; i < std::size(ties); ++i) x[32 + i] = ties[i];  // token 0, block 1
+  for (int64_t c = 32 + static_cast<int64_t>(std::size(ties)); c < 64; ++c) x[c] = 0.0f;
+  std::vector<float> out(tokens * rows);
+  fast_linear_with(Isa::Scalar, w.matrix, x.data(), tokens, out.data());
+
+  const int doubled[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
+  for (int64_t t = 0; t < tokens; ++t) {
+    for (int64_t r = 0; r < rows; ++r) {
+      float sum = 0.0f;
+      for (int64_t b = 0; b < cols / 32; ++b) {
+        float amax = 0.0f;
+        for (int64_t c = b * 32; c < b * 32 + 32; ++c) amax = std::max(amax, std::fabs(x[t * cols + c]));
+        const float inverse = amax > 0.0f ? 32639.0f / amax : 0.0f;
+        int32_t dot = 0;
+        for (int64_t c = b * 32; c < b * 32 + 32; ++c) {
+          const uint8_t byte = w.weight_bytes[static_cast<size_t>(r * cols / 2 + c / 2)];
+          const int code = c % 2 == 0 ? byte & 0x0F : byte >> 4;
+          dot += doubled[code] * static_cast<int32_t>(std::nearbyint(x[t * cols + c] * inverse));
+        }
+        const float weight_scale = std::ldexp(1.0f, w.scale_bytes[static_cast<size_t>(r * cols / 32 + b)] - 127);
+        sum += weight_scale * (amax / 32639.0f * 0.5f) * static_cast<float>(dot);
+      }
+      ASSERT_EQ(out[static_cast<size_t>(t * rows + r)], sum) << "token " << t << " row " << r;
+    }
+  }
+}
+
 TEST(FastLinear, ThreadedRowSplitsGiveTheSameBitsAsOneThread) {
   const OwnedWeight w = random_weight(WeightFormat::FP4_E2M1_BLOCK32, 301, 256, 3);
   const std::vector<float> x = random_input(3, 256, 5);
