@@ -24,6 +24,7 @@ struct Activations {
   int64_t padded_cols = 0;  // cols rounded up to 64; the int16 rows are zero past cols
   const float* f32 = nullptr;  // [tokens, cols]
   const int16_t* q = nullptr;       // FP4 only: [tokens, padded_cols] in the chunk order above
+                                    // (avx2_fp4_gemm_kernel: the quad layout, quad_position)
   const float* q_scale = nullptr;   // FP4 only: [tokens, padded_cols / 4] scale/2 of each 4-column group's block
   // FP4 on AVX-512 VNNI and on AVX2: the same int16 values split as high·256 + low,
   // both int8 (see kQuantMax), for vpdpbusd / vpmaddubsw. Rows of padded128 = cols rounded up to
