@@ -1,4 +1,4 @@
-// AVX2 conversions and the 8×8 transpose shared by the AVX2 kernel files (fast_linear_avx2.cpp,
+// AVX2 conversions, the 8×8 transpose and the scratch alignment shared by the AVX2 kernel files (fast_linear_avx2.cpp,
 // fast_gemm_avx2.cpp, fast_gemm_fp4_avx2.cpp), which alone are compiled with -mavx2 -mfma
 // -mf16c. Static so that each file keeps its own copy and none leaks to code built for another
 // ISA.
@@ -34,6 +34,12 @@ static inline __m256 fp8x8_to_scaled_f32(const uint8_t* codes) {
 static inline __m256 bf16x8_to_f32(const uint8_t* bytes) {
   const __m128i bits = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bytes));
   return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(bits), 16));
+}
+
+// The first 64-byte boundary at or after p: each part of a kernel's scratch starts there, so
+// that its aligned loads and stores are legal.
+static inline float* align_to_64(float* p) {
+  return reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(p) + 63) & ~uintptr_t{63});
 }
 
 // 8×8 transpose of floats: rows[i] holds row i; afterwards rows[i] holds column i.

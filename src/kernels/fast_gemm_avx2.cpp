@@ -86,12 +86,9 @@ void gemm_rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const 
   const int64_t cols = w.cols;
   const int64_t stride = (cols + 7) / 8 * 8 + 8;  // room to read 8 past the end in a transpose
   // The caller's scratch (avx2_gemm_scratch_floats), each part 64-byte aligned for aligned loads.
-  const auto aligned = [](float* p) {
-    return reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(p) + 63) & ~uintptr_t{63});
-  };
-  float* rows = aligned(x.scratch);
-  float* packed = aligned(rows + kPackRows * stride);
-  float* sums = aligned(packed + kPackColumns * kPackRows);
+  float* rows = align_to_64(x.scratch);
+  float* packed = align_to_64(rows + kPackRows * stride);
+  float* sums = align_to_64(packed + kPackColumns * kPackRows);
   for (int64_t r0 = row_begin; r0 < row_end; r0 += kPackRows) {
     const int n = static_cast<int>(min_index(kPackRows, row_end - r0));
     for (int i = 0; i < kPackRows; ++i) {

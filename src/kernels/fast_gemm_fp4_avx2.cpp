@@ -108,12 +108,9 @@ void panel_times_quad(const int32_t* pairs, const float* scales, int blocks, con
 void fp4_gemm_rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Activations& x, float* y,
                    int64_t y_stride) {
   const int64_t cols = w.cols, blocks_per_row = cols / 32;
-  const auto aligned = [](float* p) {
-    return reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(p) + 63) & ~uintptr_t{63});
-  };
-  int32_t* pairs = reinterpret_cast<int32_t*>(aligned(x.scratch));
-  float* scales = aligned(reinterpret_cast<float*>(pairs + kFp4PanelPairs * kFp4PanelRows));
-  float* sums = aligned(scales + kFp4PanelBlocks * kFp4PanelRows);
+  int32_t* pairs = reinterpret_cast<int32_t*>(align_to_64(x.scratch));
+  float* scales = align_to_64(reinterpret_cast<float*>(pairs + kFp4PanelPairs * kFp4PanelRows));
+  float* sums = align_to_64(scales + kFp4PanelBlocks * kFp4PanelRows);
   const int64_t q_scale_stride = x.padded_cols / 4;
   for (int64_t r0 = row_begin; r0 < row_end; r0 += kFp4PanelRows) {
     const int n = static_cast<int>(min_index(kFp4PanelRows, row_end - r0));
