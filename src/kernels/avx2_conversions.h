@@ -30,6 +30,19 @@ static inline __m256 fp8x8_to_scaled_f32(const uint8_t* codes) {
   return _mm256_cvtph_ps(_mm_and_si128(shifted, _mm_set1_epi16(static_cast<short>(0xBFFF))));
 }
 
+// 8 FP8 e4m3 codes → float32 times 2^-120: the sign-extended code shifted so that its exponent
+// lands in the low 4 bits of float32's exponent and its mantissa at the top of float32's. Codes
+// with exponent 0 become float32 subnormals of exactly the right value, the rest normals: exact
+// for every code, in 3 instructions where the half-float route takes 6. Multiply only with
+// operands scaled up (Activations::f32_exp64), or the products underflow.
+static inline __m256 fp8x8_as_f32_tiny(const uint8_t* codes) {
+  const __m256i words = _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(codes)));
+  // Keeps the sign (bit 31, from the sign extension) and the 7 value bits; drops the sign's
+  // other copies at bits 27–30.
+  return _mm256_castsi256_ps(
+      _mm256_and_si256(_mm256_slli_epi32(words, 20), _mm256_set1_epi32(static_cast<int>(0x87F00000u))));
+}
+
 // 8 BF16 values → float32 (exact: the bits move to the high half).
 static inline __m256 bf16x8_to_f32(const uint8_t* bytes) {
   const __m128i bits = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bytes));

@@ -38,6 +38,8 @@ struct Activations {
   const int8_t* q8_low = nullptr;         // [tokens, padded128]
   const int32_t* q8_lane_bias = nullptr;  // [tokens, padded128 / 8]
   const float* q8_lane_scale = nullptr;   // [tokens, padded128 / 8]
+  // FP8 matrix-vector products on AVX2: f32 · 2^64, [tokens, cols] (see kFp8TinyCorrection).
+  const float* f32_exp64 = nullptr;
   // FP8 on AVX512-BF16 only: x·2^64 ≈ high + low as bf16, [tokens, padded_cols], zero past cols.
   const uint16_t* bf16_high = nullptr;
   const uint16_t* bf16_low = nullptr;
@@ -175,5 +177,10 @@ static inline float fast_e8m0(uint8_t code) { return std::bit_cast<float>(static
 // FP8 e4m3 as the SIMD kernels decode it: the bits moved into an IEEE half, which is the value
 // times 2^-8 exactly (subnormals included); kernels multiply 256 into the block scale.
 inline constexpr float kFp8HalfCorrection = 256.0f;
+
+// FP8 e4m3 bits placed in float32's (fp8x8_as_f32_tiny) are the value times 2^-120, the
+// activations they multiply are scaled by 2^64: block sums come out 2^-56 times too small.
+inline constexpr float kExp64 = 18446744073709551616.0f;  // 2^64
+inline constexpr float kFp8TinyCorrection = 72057594037927936.0f;  // 2^56
 
 }  // namespace lightseek::fast_kernels

@@ -283,6 +283,33 @@ TEST(FastLinear, ScalarFp4IsTheInt16DefinitionBitForBit) {
   }
 }
 
+// FP8 codes with exponent 0 are subnormal: the AVX2 matrix-vector kernel turns them into float32
+// subnormals, which only multiply exactly against its 2^64-scaled activations. With every weight
+// subnormal (or zero) and large and small activations, each ISA's matrix-vector kernel must still
+// match the exact product (AMX's bf16 kernel reads these codes as zero and is left out).
+TEST(FastLinear, Fp8SubnormalCodesCountInTheMatrixVectorKernels) {
+  const int64_t rows = 9, cols = 200;
+  OwnedWeight w = random_weight(WeightFormat::FP8_E4M3_BLOCK128, rows, cols, 31);
+  for (auto& b : w.weight_bytes) b &= 0x87;  // sign and mantissa only
+  for (float scale : {1.0f, 1e6f, 1e-6f}) {
+    std::vector<float> x = random_input(1, cols, 37);
+    for (float& v : x) v *= scale;
+    std::vector<float> reference(rows);
+    linear(w.matrix, x.data(), 1, reference.data());
+    for (Isa isa : supported_isas()) {
+      if (isa == Isa::Amx) continue;
+      std::vector<float> out(rows, -1.0f);
+      fast_linear_with(isa, w.matrix, x.data(), 1, out.data());
+      for (int64_t r = 0; r < rows; ++r) {
+        double magnitude = 0.0;
+        for (int64_t c = 0; c < cols; ++c) magnitude += std::fabs(weight_value(w.matrix, r, c) * x[c]);
+        ASSERT_GT(magnitude, 0.0);
+        ASSERT_NEAR(out[r], reference[r], 2e-5 * magnitude) << isa_name(isa) << " scale " << scale << " row " << r;
+      }
+    }
+  }
+}
+
 TEST(FastLinear, ThreadedRowSplitsGiveTheSameBitsAsOneThread) {
   const OwnedWeight w = random_weight(WeightFormat::FP4_E2M1_BLOCK32, 301, 256, 3);
   const std::vector<float> x = random_input(3, 256, 5);
