@@ -33,6 +33,29 @@ std::string kv_growth_line(const BenchReport& report) {
   return line + "\n";
 }
 
+// Names every measurement during which pages came from disk: on a machine whose RAM barely
+// holds the weights, the page cache can drop some between runs, and such figures say little about
+// the engine.
+std::string disk_read_warning(const BenchReport& report) {
+  std::string parts;
+  auto add = [&](const std::string& what, uint64_t faults) {
+    if (faults == 0) return;
+    parts += format("%s%s (%llu)", parts.empty() ? "" : ", ", what.c_str(), static_cast<unsigned long long>(faults));
+  };
+  for (const PrefillReport& prefill : report.prefill) {
+    add(format("prefill of %lld tokens", static_cast<long long>(prefill.prompt_tokens)), prefill.major_faults);
+  }
+  for (const PrefillAtContextReport& prefill : report.prefill_sweep) {
+    add(format("prefill at context %lld", static_cast<long long>(prefill.context)), prefill.major_faults);
+  }
+  for (const DecodeReport& decode : report.decode) {
+    add(format("decode at context %lld", static_cast<long long>(decode.context)), decode.major_faults);
+  }
+  if (parts.empty()) return "";
+  return "warning: pages were read from disk while timing " + parts +
+         ": the weights did not all stay in the page cache, so those figures include disk reads\n";
+}
+
 nlohmann::json stages_json(const StageSeconds& seconds) {
   nlohmann::json json = nlohmann::json::object();
   for (int s = 0; s < kStages; ++s) json[std::string(stage_name(static_cast<Stage>(s)))] = seconds[static_cast<size_t>(s)];
@@ -72,6 +95,7 @@ nlohmann::json bench_report_json(const BenchReport& report) {
     json["prefill"].push_back({{"prompt_tokens", prefill.prompt_tokens},
                                {"tok_s", prefill.tok_s},
                                {"seconds", prefill.seconds},
+                               {"major_faults", prefill.major_faults},
                                {"stage_seconds", stages_json(prefill.stage_seconds)}});
   }
   json["prefill_sweep"] = nlohmann::json::array();
@@ -80,6 +104,7 @@ nlohmann::json bench_report_json(const BenchReport& report) {
                                      {"tokens", prefill.tokens},
                                      {"tok_s", prefill.tok_s},
                                      {"seconds", prefill.seconds},
+                                     {"major_faults", prefill.major_faults},
                                      {"stage_seconds", stages_json(prefill.stage_seconds)}});
   }
   json["skipped_prefill_contexts"] = report.skipped_prefill_contexts;
@@ -94,6 +119,7 @@ nlohmann::json bench_report_json(const BenchReport& report) {
                               {"bytes_per_token", decode.bytes_per_token},
                               {"roofline_fraction", decode.roofline_fraction},
                               {"state_bytes", decode.state_bytes},
+                              {"major_faults", decode.major_faults},
                               {"stages", stages}});
   }
   json["skipped_contexts"] = report.skipped_contexts;
@@ -154,6 +180,7 @@ std::string format_bench_report(const BenchReport& report) {
     }
   }
   text += kv_growth_line(report);
+  text += disk_read_warning(report);
   if (!report.skipped_contexts.empty()) {
     text += "skipped (past the model's maximum position):";
     for (int64_t context : report.skipped_contexts) text += format(" %lld", static_cast<long long>(context));

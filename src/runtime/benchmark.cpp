@@ -85,6 +85,12 @@ uint64_t peak_rss_bytes() {
   return static_cast<uint64_t>(usage.ru_maxrss) * 1024;  // KiB on Linux
 }
 
+uint64_t major_page_faults() {
+  rusage usage{};
+  if (getrusage(RUSAGE_SELF, &usage) != 0) return 0;
+  return static_cast<uint64_t>(usage.ru_majflt);
+}
+
 // Everything the measurements need, alive together: the transformer points into the weights,
 // which point into the mapped checkpoint.
 struct BenchModel {
@@ -112,7 +118,7 @@ class Runner {
     SequenceState state = model_.transformer->new_sequence();
     PrefillReport report;
     report.prompt_tokens = prompt_tokens;
-    report.seconds = timed_prefill(state, prompt_tokens, report.stage_seconds);
+    report.seconds = timed_prefill(state, prompt_tokens, report.stage_seconds, report.major_faults);
     report.tok_s = report.seconds > 0 ? static_cast<double>(prompt_tokens) / report.seconds : 0.0;
     return report;
   }
@@ -125,7 +131,7 @@ class Runner {
     PrefillAtContextReport report;
     report.context = context;
     report.tokens = options_.prefill_chunk;
-    report.seconds = timed_prefill(state, options_.prefill_chunk, report.stage_seconds);
+    report.seconds = timed_prefill(state, options_.prefill_chunk, report.stage_seconds, report.major_faults);
     report.tok_s = report.seconds > 0 ? static_cast<double>(report.tokens) / report.seconds : 0.0;
     return report;
   }
@@ -142,6 +148,7 @@ class Runner {
     StageTimes& stages = StageTimes::global();
     stages.reset();
     stages.enable(true);
+    const uint64_t faults_before = major_page_faults();
     const auto start = Clock::now();
     for (int64_t i = 0; i < options_.decode_tokens; ++i) {
       model_.transformer->forward(state, std::span(&token, 1), logits);
@@ -151,6 +158,7 @@ class Runner {
     stages.enable(false);
 
     DecodeReport report;
+    report.major_faults = major_page_faults() - faults_before;
     report.context = context;
     report.tokens = options_.decode_tokens;
     report.seconds = seconds;
@@ -167,7 +175,7 @@ class Runner {
 
  private:
   // Seconds of one forward of `count` random tokens appended to `state`, and by stage.
-  double timed_prefill(SequenceState& state, int64_t count, StageSeconds& stage_seconds) {
+  double timed_prefill(SequenceState& state, int64_t count, StageSeconds& stage_seconds, uint64_t& major_faults) {
     const std::vector<int32_t> tokens = random_tokens(count);
     std::vector<float> logits;
     std::vector<SequenceInput> batch(1);
@@ -178,9 +186,11 @@ class Runner {
     StageTimes& stages = StageTimes::global();
     stages.reset();
     stages.enable(true);
+    const uint64_t faults_before = major_page_faults();
     const auto start = Clock::now();
     model_.transformer->forward(batch);
     const double seconds = seconds_since(start);
+    major_faults = major_page_faults() - faults_before;
     stages.enable(false);
     for (int s = 0; s < static_cast<int>(Stage::Count); ++s) {
       stage_seconds[static_cast<size_t>(s)] = static_cast<double>(stages.nanoseconds(static_cast<Stage>(s))) / 1e9;

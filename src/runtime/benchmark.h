@@ -48,6 +48,9 @@ struct PrefillReport {
   double seconds = 0;
   double tok_s = 0;
   StageSeconds stage_seconds{};  // of the whole prompt, by Stage
+  // Pages read from disk while timing (getrusage's major faults): the weights had left the page
+  // cache, so the figure measures the disk as well as the engine.
+  uint64_t major_faults = 0;
 };
 
 struct PrefillAtContextReport {
@@ -56,6 +59,9 @@ struct PrefillAtContextReport {
   double seconds = 0;
   double tok_s = 0;
   StageSeconds stage_seconds{};  // of the whole chunk, by Stage
+  // Pages read from disk while timing (getrusage's major faults): the weights had left the page
+  // cache, so the figure measures the disk as well as the engine.
+  uint64_t major_faults = 0;
 };
 
 struct DecodeReport {
@@ -68,6 +74,9 @@ struct DecodeReport {
   double roofline_fraction = 0;
   uint64_t state_bytes = 0;  // sequence_state_bytes after the timed steps
   std::array<double, static_cast<size_t>(Stage::Count)> stage_ms{};  // per token, by Stage
+  // Pages read from disk while timing (getrusage's major faults): the weights had left the page
+  // cache, so the figure measures the disk as well as the engine.
+  uint64_t major_faults = 0;
 };
 
 struct BenchReport {

@@ -16,6 +16,7 @@
 #include "core/error.h"
 #include "formats/checkpoint.h"
 #include "model_fixture.h"
+#include "runtime/bench_report.h"
 #include "runtime/machine_probe.h"
 #include "runtime/memory_estimate.h"
 #include "runtime/state_bytes.h"
@@ -194,6 +195,28 @@ TEST(MachineProbe, SmallBufferBandwidthAndFlopsArePositive) {
   EXPECT_THROW(measure_read_bandwidth_gbps(0, 1 << 20), Error);
 }
 
+// Figures timed while pages came from disk are named under the tables, and only those.
+TEST(BenchReportText, NamesTheMeasurementsThatReadFromDisk) {
+  BenchReport report;
+  report.model = "m";
+  report.numerics = "fast";
+  report.prefill.push_back({.prompt_tokens = 512, .seconds = 1, .tok_s = 512});
+  report.decode.push_back({.context = 2048, .tokens = 4, .seconds = 1, .tok_s = 4});
+  report.decode.push_back({.context = 8192, .tokens = 4, .seconds = 1, .tok_s = 4});
+  EXPECT_THAT(format_bench_report(report), ::testing::Not(HasSubstr("read from disk")));
+
+  report.decode[1].major_faults = 1234;
+  report.prefill[0].major_faults = 7;
+  const std::string text = format_bench_report(report);
+  EXPECT_THAT(text, HasSubstr("warning: pages were read from disk while timing prefill of 512 tokens (7), "
+                              "decode at context 8192 (1234)"));
+  EXPECT_THAT(text, ::testing::Not(HasSubstr("context 2048 (")));
+  const nlohmann::json json = bench_report_json(report);
+  EXPECT_EQ(json["decode"][1]["major_faults"], 1234);
+  EXPECT_EQ(json["decode"][0]["major_faults"], 0);
+  EXPECT_EQ(json["prefill"][0]["major_faults"], 7);
+}
+
 class CliBench : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -254,6 +277,7 @@ TEST_F(CliBench, TinyFixtureJsonHasTheMeasurements) {
     EXPECT_EQ(prefill["tokens"], 8);
     EXPECT_GT(prefill["tok_s"].get<double>(), 0.0);
     EXPECT_GT(prefill["seconds"].get<double>(), 0.0);
+    EXPECT_TRUE(prefill["major_faults"].is_number_unsigned());
   }
   EXPECT_EQ(json["skipped_prefill_contexts"], nlohmann::json::array({1048570}));
 
@@ -276,6 +300,7 @@ TEST_F(CliBench, TinyFixtureJsonHasTheMeasurements) {
     EXPECT_GT(decode["roofline_fraction"].get<double>(), 0.0);
     EXPECT_EQ(decode["bytes_per_token"].get<uint64_t>(), expected_bytes);
     EXPECT_GT(decode["state_bytes"].get<uint64_t>(), 0u);
+    EXPECT_TRUE(decode["major_faults"].is_number_unsigned());
     for (const char* stage : {"projections", "indexer", "attention", "experts", "head"}) {
       EXPECT_TRUE(decode["stages"].contains(stage)) << stage;
     }
