@@ -82,6 +82,7 @@ nlohmann::json bench_report_json(const BenchReport& report) {
   json["numerics"] = report.numerics;
   json["threads"] = report.machine.threads;
   json["bandwidth_gbps"] = report.machine.bandwidth_gbps;
+  json["bandwidth_probes_gbps"] = report.machine.bandwidth_probes_gbps;
   json["peak_gflops"] = report.machine.peak_gflops;
   json["isa"] = report.machine.isa;
   json["load_seconds"] = report.load_seconds;
@@ -140,8 +141,12 @@ std::string format_bench_report(const BenchReport& report) {
                  report.weights_populated ? format("pages mapped in %.2f s more", report.populate_seconds).c_str()
                                           : "pages mapped on first use",
                  report.peak_rss_bytes / 1e9);
-  text += format("machine: %d thread%s, read bandwidth %.1f GB/s, peak %.1f GFLOP/s (%s)\n", machine.threads,
-                 machine.threads == 1 ? "" : "s", machine.bandwidth_gbps, machine.peak_gflops, machine.isa.c_str());
+  std::string probes;
+  for (double probe : machine.bandwidth_probes_gbps) probes += format(probes.empty() ? "%.1f" : ", %.1f", probe);
+  text += format("machine: %d thread%s, read bandwidth %.1f GB/s (best of the probes before and after: %s), peak %.1f "
+                 "GFLOP/s (%s)\n",
+                 machine.threads, machine.threads == 1 ? "" : "s", machine.bandwidth_gbps, probes.c_str(),
+                 machine.peak_gflops, machine.isa.c_str());
   if (!report.prefill.empty()) {
     text += "\nprefill (stages in seconds)\n";
     text += format("  %8s  %10s  %9s", "prompt", "tok/s", "seconds") + stage_headers();

@@ -36,7 +36,10 @@ struct BenchOptions {
 
 struct MachineReport {
   int threads = 0;
-  double bandwidth_gbps = 0;
+  double bandwidth_gbps = 0;  // the best of bandwidth_probes_gbps: the roofline's denominator
+  // The read-bandwidth probe before the measurements and after them: on a shared machine one
+  // probe can catch a slow moment and flatter every roofline fraction.
+  std::vector<double> bandwidth_probes_gbps;
   double peak_gflops = 0;
   std::string isa;
 };

@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -251,6 +252,16 @@ TEST_F(CliBench, TinyFixtureJsonHasTheMeasurements) {
   }
   EXPECT_GE(json["threads"].get<int>(), 1);
   EXPECT_GT(json["bandwidth_gbps"].get<double>(), 0.0);
+  // Probed before and after the measurements; the roofline uses the better of the two.
+  ASSERT_EQ(json["bandwidth_probes_gbps"].size(), 2u);
+  EXPECT_DOUBLE_EQ(json["bandwidth_gbps"].get<double>(),
+                   std::max(json["bandwidth_probes_gbps"][0].get<double>(), json["bandwidth_probes_gbps"][1].get<double>()));
+  for (const auto& decode : json["decode"]) {
+    EXPECT_NEAR(decode["roofline_fraction"].get<double>(),
+                decode["bytes_per_token"].get<double>() * decode["tok_s"].get<double>() /
+                    (json["bandwidth_gbps"].get<double>() * 1e9),
+                1e-9);
+  }
   EXPECT_GT(json["peak_gflops"].get<double>(), 0.0);
   EXPECT_TRUE(json["synthetic_state"].get<bool>());
   EXPECT_GT(json["peak_rss_bytes"].get<uint64_t>(), 0u);
@@ -313,6 +324,7 @@ TEST_F(CliBench, TextOutputHasTheTables) {
                                     " --decode-tokens 1 --probe-mib 8");
   ASSERT_EQ(result.exit_code, 0) << result.output;
   EXPECT_THAT(result.output, HasSubstr("machine: "));
+  EXPECT_THAT(result.output, HasSubstr("(best of the probes before and after: "));
   EXPECT_THAT(result.output, HasSubstr("prefill"));
   EXPECT_THAT(result.output, HasSubstr("prefill at context (synthetic state; stages in seconds)"));
   EXPECT_THAT(result.output, HasSubstr("prefill (stages in seconds)"));
