@@ -34,7 +34,7 @@ static inline __m256 fp8x8_to_scaled_f32(const uint8_t* codes) {
 // lands in the low 4 bits of float32's exponent and its mantissa at the top of float32's. Codes
 // with exponent 0 become float32 subnormals of exactly the right value, the rest normals: exact
 // for every code, in 3 instructions where the half-float route takes 6. Multiply only with
-// operands scaled up (Activations::f32_exp64), or the products underflow.
+// operands scaled up (Activations::f32_scaled), or the products underflow.
 static inline __m256 fp8x8_as_f32_tiny(const uint8_t* codes) {
   const __m256i words = _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(codes)));
   // Keeps the sign (bit 31, from the sign extension) and the 7 value bits; drops the sign's

@@ -232,13 +232,13 @@ void run(Isa isa, const WeightMatrix& weight, int64_t row_begin, int64_t row_cou
     activations.bf16_high = bf16_high.data();
     activations.bf16_low = bf16_low.data();
   }
-  // FP8 matrix-vector products on AVX2 multiply the codes' bits as tiny float32s
-  // (fast_kernels::kFp8TinyCorrection).
-  thread_local std::vector<float> x_exp64;
+  // FP8 matrix-vector products on AVX2 multiply the codes' bits as tiny float32s against
+  // activations scaled by 2^E (Activations::f32_scaled).
+  thread_local std::vector<float> x_scaled;
   if (isa == Isa::Avx2 && weight.format == WeightFormat::FP8_E4M3_BLOCK128 && !avx2_gemm) {
-    x_exp64.resize(static_cast<size_t>(tokens * weight.cols));
-    for (size_t i = 0; i < x_exp64.size(); ++i) x_exp64[i] = x[i] * fast_kernels::kExp64;
-    activations.f32_exp64 = x_exp64.data();
+    x_scaled.resize(static_cast<size_t>(tokens * weight.cols));
+    fast_kernels::avx2_scale_for_fp8_codes(x, tokens * weight.cols, x_scaled.data(), activations.fp8_tiny_correction);
+    activations.f32_scaled = x_scaled.data();
   }
   if (weight.format == WeightFormat::FP4_E2M1_BLOCK32) {
     quantize_rows(x, tokens, weight.cols, activations.padded_cols, avx2_fp4_gemm, quantized);
@@ -268,7 +268,7 @@ void run(Isa isa, const WeightMatrix& weight, int64_t row_begin, int64_t row_cou
         chunk.scratch = gemm_scratch.data();
       }
       chunk.f32 = x + t0 * weight.cols;
-      if (chunk.f32_exp64) chunk.f32_exp64 += t0 * weight.cols;
+      if (chunk.f32_scaled) chunk.f32_scaled += t0 * weight.cols;
       if (chunk.q) {
         chunk.q += t0 * chunk.padded_cols;
         chunk.q_scale += t0 * (chunk.padded_cols / 4);

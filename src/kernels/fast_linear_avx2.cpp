@@ -94,12 +94,12 @@ void fp8_row(const uint8_t* codes, const uint8_t* scales, int64_t cols, const Ac
       if (c % 64 == 0) _mm_prefetch(reinterpret_cast<const char*>(codes + c + kPrefetchBytes), _MM_HINT_T0);
       const __m256 weights = fp8x8_as_f32_tiny(codes + c);
       for (int t = 0; t < TB; ++t) {
-        block[t] = _mm256_fmadd_ps(weights, _mm256_loadu_ps(x.f32_exp64 + (t0 + t) * cols + c), block[t]);
+        block[t] = _mm256_fmadd_ps(weights, _mm256_loadu_ps(x.f32_scaled + (t0 + t) * cols + c), block[t]);
       }
     }
     const float scale = fast_e8m0(scales[b / 128]);
     for (int t = 0; t < TB; ++t) {
-      float partial = horizontal_sum(block[t]) * kFp8TinyCorrection;
+      float partial = horizontal_sum(block[t]) * x.fp8_tiny_correction[0] * x.fp8_tiny_correction[1];
       for (int64_t k = c; k < end; ++k) partial += fp8_e4m3_to_f32(codes[k]) * x.f32[(t0 + t) * cols + k];
       totals[t] += scale * partial;
     }
@@ -108,13 +108,15 @@ void fp8_row(const uint8_t* codes, const uint8_t* scales, int64_t cols, const Ac
 }
 
 // One token: a whole 128-column block per step in four FMA chains, each code put straight into
-// float32's bits (fp8x8_as_f32_tiny) against activations scaled by 2^64 (Activations::f32_exp64),
-// so that no product underflows. Through IEEE half, 16 codes took 10 micro-ops on Zen 3
-// (vcvtph2ps is two, plus an extract), now 8: a 64×4096 matrix in L2 went from 10.9 to 14.6
-// GB/s. At 10.9 the kernel computed no faster than one core reads memory, and the two overlapped
-// badly (6–7 GB/s from memory).
+// float32's bits (fp8x8_as_f32_tiny) against activations scaled up (Activations::f32_scaled), so
+// that no product underflows. Through IEEE half, 16 codes took 10 micro-ops on Zen 3 (vcvtph2ps
+// is two, plus an extract), now 8: a 64×4096 matrix in L2 went from 10.9 to 14.6 GB/s. At 10.9
+// the kernel computed no faster than one core reads memory, and the two overlapped badly (6–7
+// GB/s from memory).
 float fp8_dot_one_token(const uint8_t* codes, const uint8_t* scales, int64_t cols, const float* x,
-                        const float* x_exp64) {
+                        const Activations& activations, int64_t token) {
+  const float* x_scaled = activations.f32_scaled + token * cols;
+  const __m256 correction = _mm256_set1_ps(activations.fp8_tiny_correction[0]);
   __m256 total = _mm256_setzero_ps();
   float tail = 0.0f;
   for (int64_t b = 0; b < cols; b += 128) {
@@ -125,20 +127,22 @@ float fp8_dot_one_token(const uint8_t* codes, const uint8_t* scales, int64_t col
       _mm_prefetch(reinterpret_cast<const char*>(codes + b + kPrefetchBytes), _MM_HINT_T0);
       _mm_prefetch(reinterpret_cast<const char*>(codes + b + 64 + kPrefetchBytes), _MM_HINT_T0);
       for (int step = 0; step < 16; ++step) {
-        acc[step % 4] = _mm256_fmadd_ps(fp8x8_as_f32_tiny(codes + b + step * 8), _mm256_loadu_ps(x_exp64 + b + step * 8),
-                                        acc[step % 4]);
+        acc[step % 4] = _mm256_fmadd_ps(fp8x8_as_f32_tiny(codes + b + step * 8),
+                                        _mm256_loadu_ps(x_scaled + b + step * 8), acc[step % 4]);
       }
       c = end;
     }
     for (; c + 8 <= end; c += 8) {
-      acc[0] = _mm256_fmadd_ps(fp8x8_as_f32_tiny(codes + c), _mm256_loadu_ps(x_exp64 + c), acc[0]);
+      acc[0] = _mm256_fmadd_ps(fp8x8_as_f32_tiny(codes + c), _mm256_loadu_ps(x_scaled + c), acc[0]);
     }
     const float scale = fast_e8m0(scales[b / 128]);
     const __m256 block = _mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3]));
-    total = _mm256_fmadd_ps(block, _mm256_set1_ps(scale * kFp8TinyCorrection), total);
+    // The block scale, then one correction factor, the other at the end: the scale and the whole
+    // correction multiplied together need not fit float32.
+    total = _mm256_fmadd_ps(_mm256_mul_ps(block, _mm256_set1_ps(scale)), correction, total);
     for (; c < end; ++c) tail += scale * (fp8_e4m3_to_f32(codes[c]) * x[c]);
   }
-  return horizontal_sum(total) + tail;
+  return horizontal_sum(total) * activations.fp8_tiny_correction[1] + tail;
 }
 
 void fp8_rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Activations& x, float* y,
@@ -148,7 +152,7 @@ void fp8_rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const A
     const uint8_t* codes = w.weight.data + r * cols;
     const uint8_t* scales = w.scale.data + (r / 128) * scale_cols;
     if constexpr (decltype(block)::value == 1) {
-      y[(r - row_begin) + t * y_stride] = fp8_dot_one_token(codes, scales, cols, x.f32 + t * cols, x.f32_exp64 + t * cols);
+      y[(r - row_begin) + t * y_stride] = fp8_dot_one_token(codes, scales, cols, x.f32 + t * cols, x, t);
     } else {
       fp8_row<decltype(block)::value>(codes, scales, cols, x, t, y + (r - row_begin) + t * y_stride, y_stride);
     }
@@ -213,6 +217,32 @@ void float_rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const
 
 }  // namespace
 
+void avx2_scale_for_fp8_codes(const float* x, int64_t count, float* scaled, float correction[2]) {
+  const __m256 magnitude_bits = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
+  __m256 amax8 = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 8 <= count; i += 8) amax8 = _mm256_max_ps(amax8, _mm256_and_ps(_mm256_loadu_ps(x + i), magnitude_bits));
+  alignas(32) float lanes[8];
+  _mm256_store_ps(lanes, amax8);
+  float amax = 0.0f;
+  for (float lane : lanes) amax = amax > lane ? amax : lane;
+  for (; i < count; ++i) amax = amax > __builtin_fabsf(x[i]) ? amax : __builtin_fabsf(x[i]);
+  // The largest magnitude near 2^100; all zero (or not finite, which no scaling saves): 2^64.
+  int exponent = 64;
+  if (amax > 0.0f && amax <= __FLT_MAX__) {
+    int amax_exponent = 0;
+    __builtin_frexpf(amax, &amax_exponent);  // amax < 2^amax_exponent
+    exponent = 100 - amax_exponent;
+    exponent = exponent < -20 ? -20 : exponent > 127 ? 127 : exponent;
+  }
+  const __m256 factor = _mm256_set1_ps(__builtin_ldexpf(1.0f, exponent));
+  for (i = 0; i + 8 <= count; i += 8) _mm256_storeu_ps(scaled + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), factor));
+  for (; i < count; ++i) scaled[i] = x[i] * __builtin_ldexpf(1.0f, exponent);
+  const int remaining = 120 - exponent;  // in [-7, 140]: two factors, each within float32
+  correction[0] = __builtin_ldexpf(1.0f, remaining / 2);
+  correction[1] = __builtin_ldexpf(1.0f, remaining - remaining / 2);
+}
+
 const KernelTable& avx2_kernels() {
   static const KernelTable table = {fp4_rows, fp8_rows, float_rows<true>, float_rows<false>};
   return table;
@@ -223,5 +253,6 @@ const KernelTable& avx2_kernels() {
 #else
 namespace lightseek::fast_kernels {
 const KernelTable& avx2_kernels() { return scalar_kernels(); }
+void avx2_scale_for_fp8_codes(const float*, int64_t, float*, float[2]) {}
 }  // namespace lightseek::fast_kernels
 #endif

@@ -38,8 +38,12 @@ struct Activations {
   const int8_t* q8_low = nullptr;         // [tokens, padded128]
   const int32_t* q8_lane_bias = nullptr;  // [tokens, padded128 / 8]
   const float* q8_lane_scale = nullptr;   // [tokens, padded128 / 8]
-  // FP8 matrix-vector products on AVX2: f32 · 2^64, [tokens, cols] (see kFp8TinyCorrection).
-  const float* f32_exp64 = nullptr;
+  // FP8 matrix-vector products on AVX2: f32 · 2^E, [tokens, cols], E chosen per call so that the
+  // largest magnitude is near 2^100: FP8 codes in float32's bits (2^-120 times their value) times
+  // these neither overflow nor, for any term that counts, underflow. The two factors below
+  // multiply to 2^(120 − E) and undo both (two, because their product can exceed float32).
+  const float* f32_scaled = nullptr;
+  float fp8_tiny_correction[2] = {1.0f, 1.0f};
   // FP8 on AVX512-BF16 only: x·2^64 ≈ high + low as bf16, [tokens, padded_cols], zero past cols.
   const uint16_t* bf16_high = nullptr;
   const uint16_t* bf16_low = nullptr;
@@ -112,6 +116,8 @@ inline constexpr int64_t kAvx2GemmRowGrain = 64;
 // tokens share that cost (FP8 4096×4096 at 256 tokens: 137–171 ms in calls of 32, 123–127 ms in
 // one call); the activations of a panel's 256 columns (256 KiB at 256 tokens) stay in L2.
 inline constexpr int64_t kAvx2GemmTokenChunk = 256;
+// Activations::f32_scaled and fp8_tiny_correction for `count` floats of x (AVX2 only).
+void avx2_scale_for_fp8_codes(const float* x, int64_t count, float* scaled, float correction[2]);
 void split_bf16_activations(const float* x, int64_t tokens, int64_t cols, int64_t padded, uint16_t* high,
                             uint16_t* low);
 
@@ -177,10 +183,5 @@ static inline float fast_e8m0(uint8_t code) { return std::bit_cast<float>(static
 // FP8 e4m3 as the SIMD kernels decode it: the bits moved into an IEEE half, which is the value
 // times 2^-8 exactly (subnormals included); kernels multiply 256 into the block scale.
 inline constexpr float kFp8HalfCorrection = 256.0f;
-
-// FP8 e4m3 bits placed in float32's (fp8x8_as_f32_tiny) are the value times 2^-120, the
-// activations they multiply are scaled by 2^64: block sums come out 2^-56 times too small.
-inline constexpr float kExp64 = 18446744073709551616.0f;  // 2^64
-inline constexpr float kFp8TinyCorrection = 72057594037927936.0f;  // 2^56
 
 }  // namespace lightseek::fast_kernels

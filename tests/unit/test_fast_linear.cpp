@@ -310,6 +310,32 @@ TEST(FastLinear, Fp8SubnormalCodesCountInTheMatrixVectorKernels) {
   }
 }
 
+// Large and small FP8 block scales with activations scaled the other way, so that the exact
+// outputs stay moderate: the matrix-vector kernels must neither overflow nor lose the sums
+// (AVX2's corrects its tiny float32 codes by 2^56 in two steps for this).
+TEST(FastLinear, Fp8MatrixVectorKeepsExtremeBlockScales) {
+  const int64_t rows = 5, cols = 256;
+  for (int code : {30, 60, 200, 230}) {
+    OwnedWeight w = random_weight(WeightFormat::FP8_E4M3_BLOCK128, rows, cols, static_cast<uint32_t>(code));
+    for (auto& s : w.scale_bytes) s = static_cast<uint8_t>(code);
+    std::vector<float> x = random_input(1, cols, 41);
+    for (float& v : x) v = std::ldexp(v, 127 - code);
+    std::vector<float> reference(rows);
+    linear(w.matrix, x.data(), 1, reference.data());
+    for (Isa isa : supported_isas()) {
+      if (isa == Isa::Amx) continue;  // its bf16 kernel is held to these scales by its own test
+      std::vector<float> out(rows, -1.0f);
+      fast_linear_with(isa, w.matrix, x.data(), 1, out.data());
+      for (int64_t r = 0; r < rows; ++r) {
+        double magnitude = 0.0;
+        for (int64_t c = 0; c < cols; ++c) magnitude += std::fabs(weight_value(w.matrix, r, c) * x[c]);
+        ASSERT_TRUE(std::isfinite(magnitude));
+        ASSERT_NEAR(out[r], reference[r], 2e-5 * magnitude) << isa_name(isa) << " scale code " << code << " row " << r;
+      }
+    }
+  }
+}
+
 TEST(FastLinear, ThreadedRowSplitsGiveTheSameBitsAsOneThread) {
   const OwnedWeight w = random_weight(WeightFormat::FP4_E2M1_BLOCK32, 301, 256, 3);
   const std::vector<float> x = random_input(3, 256, 5);
