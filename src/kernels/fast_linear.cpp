@@ -118,15 +118,16 @@ void split_int8_rows(const QuantizedRows& in, int64_t tokens, int64_t padded, in
           bias[chunk / 8 + lane] = -12 * sum;
         }
       }
-    }
-    for (int64_t c = 0; group_cols != 64 && c < padded; ++c) {
-      const int32_t value = q[fast_kernels::q_position(c)];
-      const int32_t high = (value + 128) >> 8;  // floor: low = value − 256·high is in [-128, 127]
-      const int64_t group = c / group_cols * group_cols, within = c % group_cols;
-      const int64_t at = t * padded128 + group + (within % 2) * (group_cols / 2) + within / 2;
-      out.high[static_cast<size_t>(at)] = static_cast<int8_t>(high);
-      out.low[static_cast<size_t>(at)] = static_cast<int8_t>(value - 256 * high);
-      out.lane_bias[static_cast<size_t>(t * padded128 / 8 + c / 8)] -= 12 * value;
+    } else {
+      for (int64_t c = 0; c < padded; ++c) {
+        const int32_t value = q[fast_kernels::q_position(c)];
+        const int32_t high = (value + 128) >> 8;  // floor: low = value − 256·high is in [-128, 127]
+        const int64_t group = c / group_cols * group_cols, within = c % group_cols;
+        const int64_t at = t * padded128 + group + (within % 2) * (group_cols / 2) + within / 2;
+        out.high[static_cast<size_t>(at)] = static_cast<int8_t>(high);
+        out.low[static_cast<size_t>(at)] = static_cast<int8_t>(value - 256 * high);
+        out.lane_bias[static_cast<size_t>(t * padded128 / 8 + c / 8)] -= 12 * value;
+      }
     }
     for (int64_t lane = 0; lane < padded / 8; ++lane) {
       out.lane_scale[static_cast<size_t>(t * padded128 / 8 + lane)] = in.q_scale[static_cast<size_t>(t * padded / 4 + lane * 2)];
