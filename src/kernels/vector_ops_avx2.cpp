@@ -7,6 +7,12 @@
 namespace lightseek::vector_kernels {
 namespace {
 
+float horizontal_sum(__m256 v) {
+  const __m128 pair = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  const __m128 two = _mm_add_ps(pair, _mm_movehl_ps(pair, pair));
+  return _mm_cvtss_f32(_mm_add_ss(two, _mm_shuffle_ps(two, two, 1)));
+}
+
 float dot(const float* a, const float* b, int64_t n) {
   __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
   int64_t i = 0;
@@ -15,10 +21,7 @@ float dot(const float* a, const float* b, int64_t n) {
     s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
   }
   for (; i + 8 <= n; i += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
-  const __m256 s = _mm256_add_ps(s0, s1);
-  const __m128 pair = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
-  const __m128 two = _mm_add_ps(pair, _mm_movehl_ps(pair, pair));
-  float total = _mm_cvtss_f32(_mm_add_ss(two, _mm_shuffle_ps(two, two, 1)));
+  float total = horizontal_sum(_mm256_add_ps(s0, s1));
   for (; i < n; ++i) total += a[i] * b[i];
   return total;
 }
@@ -28,12 +31,6 @@ void axpy(float alpha, const float* x, float* y, int64_t n) {
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_fmadd_ps(a, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
   for (; i < n; ++i) y[i] += alpha * x[i];
-}
-
-float horizontal_sum(__m256 v) {
-  const __m128 pair = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  const __m128 two = _mm_add_ps(pair, _mm_movehl_ps(pair, pair));
-  return _mm_cvtss_f32(_mm_add_ss(two, _mm_shuffle_ps(two, two, 1)));
 }
 
 // Lanes below `remaining` (at most 8) of a row's last, partial piece.
@@ -69,7 +66,7 @@ void score_block(const float* q, int64_t q_stride, const float* const* rows, int
     const __m256i lanes = lanes_below(dim - whole);
     step(whole, [&](const float* p) { return _mm256_maskload_ps(p, lanes); });
   }
-  if constexpr (HB * JB == 8) {
+  if constexpr (HB == 4 && JB == 2) {
     // The 8 sums at once in one vector (lane i·JB + k), where 8 separate reductions take 48
     // instructions.
     const __m256 pair01 = _mm256_hadd_ps(acc[0][0], acc[0][1]), pair23 = _mm256_hadd_ps(acc[1][0], acc[1][1]);
