@@ -1,6 +1,6 @@
-// AVX2 conversions, the 8×8 transpose and the scratch alignment shared by the AVX2 kernel files (fast_linear_avx2.cpp,
-// fast_gemm_avx2.cpp, fast_gemm_fp4_avx2.cpp), which alone are compiled with -mavx2 -mfma
-// -mf16c. Static so that each file keeps its own copy and none leaks to code built for another
+// AVX2 conversions, the horizontal sum, the 8×8 transpose and the scratch alignment shared by
+// the AVX2 kernel files (fast_linear_avx2.cpp, fast_gemm_avx2.cpp, fast_gemm_fp4_avx2.cpp,
+// vector_ops_avx2.cpp), which alone are compiled with -mavx2 -mfma -mf16c. Static so that each file keeps its own copy and none leaks to code built for another
 // ISA.
 #pragma once
 

@@ -113,8 +113,9 @@ void fp8_row(const uint8_t* codes, const uint8_t* scales, int64_t cols, const Ac
 // is two, plus an extract), now 8: a 64×4096 matrix in L2 went from 10.9 to 14.6 GB/s. At 10.9
 // the kernel computed no faster than one core reads memory, and the two overlapped badly (6–7
 // GB/s from memory).
-float fp8_dot_one_token(const uint8_t* codes, const uint8_t* scales, int64_t cols, const float* x,
-                        const Activations& activations, int64_t token) {
+float fp8_dot_one_token(const uint8_t* codes, const uint8_t* scales, int64_t cols, const Activations& activations,
+                        int64_t token) {
+  const float* x = activations.f32 + token * cols;
   const float* x_scaled = activations.f32_scaled + token * cols;
   const __m256 correction = _mm256_set1_ps(activations.fp8_tiny_correction[0]);
   __m256 total = _mm256_setzero_ps();
@@ -152,7 +153,7 @@ void fp8_rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const A
     const uint8_t* codes = w.weight.data + r * cols;
     const uint8_t* scales = w.scale.data + (r / 128) * scale_cols;
     if constexpr (decltype(block)::value == 1) {
-      y[(r - row_begin) + t * y_stride] = fp8_dot_one_token(codes, scales, cols, x.f32 + t * cols, x, t);
+      y[(r - row_begin) + t * y_stride] = fp8_dot_one_token(codes, scales, cols, x, t);
     } else {
       fp8_row<decltype(block)::value>(codes, scales, cols, x, t, y + (r - row_begin) + t * y_stride, y_stride);
     }
@@ -235,9 +236,10 @@ void avx2_scale_for_fp8_codes(const float* x, int64_t count, float* scaled, floa
     exponent = 100 - amax_exponent;
     exponent = exponent < -20 ? -20 : exponent > 127 ? 127 : exponent;
   }
-  const __m256 factor = _mm256_set1_ps(__builtin_ldexpf(1.0f, exponent));
-  for (i = 0; i + 8 <= count; i += 8) _mm256_storeu_ps(scaled + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), factor));
-  for (; i < count; ++i) scaled[i] = x[i] * __builtin_ldexpf(1.0f, exponent);
+  const float factor = __builtin_ldexpf(1.0f, exponent);
+  const __m256 factor8 = _mm256_set1_ps(factor);
+  for (i = 0; i + 8 <= count; i += 8) _mm256_storeu_ps(scaled + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), factor8));
+  for (; i < count; ++i) scaled[i] = x[i] * factor;
   const int remaining = 120 - exponent;  // in [-7, 140]: two factors, each within float32
   correction[0] = __builtin_ldexpf(1.0f, remaining / 2);
   correction[1] = __builtin_ldexpf(1.0f, remaining - remaining / 2);

@@ -4,14 +4,12 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 
+#include "kernels/avx2_conversions.h"
+
 namespace lightseek::vector_kernels {
 namespace {
 
-float horizontal_sum(__m256 v) {
-  const __m128 pair = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  const __m128 two = _mm_add_ps(pair, _mm_movehl_ps(pair, pair));
-  return _mm_cvtss_f32(_mm_add_ss(two, _mm_shuffle_ps(two, two, 1)));
-}
+using fast_kernels::horizontal_sum;
 
 float dot(const float* a, const float* b, int64_t n) {
   __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
