@@ -79,17 +79,16 @@ std::optional<double> measured_growth_per_token(const std::vector<DecodeReport>&
   return growth / static_cast<double>(largest->context - smallest->context);
 }
 
-uint64_t peak_rss_bytes() {
+// This process's resource usage; all zero if the kernel will not say.
+rusage own_usage() {
   rusage usage{};
-  if (getrusage(RUSAGE_SELF, &usage) != 0) return 0;
-  return static_cast<uint64_t>(usage.ru_maxrss) * 1024;  // KiB on Linux
+  if (getrusage(RUSAGE_SELF, &usage) != 0) return rusage{};
+  return usage;
 }
 
-uint64_t major_page_faults() {
-  rusage usage{};
-  if (getrusage(RUSAGE_SELF, &usage) != 0) return 0;
-  return static_cast<uint64_t>(usage.ru_majflt);
-}
+uint64_t peak_rss_bytes() { return static_cast<uint64_t>(own_usage().ru_maxrss) * 1024; }  // KiB on Linux
+
+uint64_t major_page_faults() { return static_cast<uint64_t>(own_usage().ru_majflt); }
 
 // Everything the measurements need, alive together: the transformer points into the weights,
 // which point into the mapped checkpoint.
