@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/numerics_flags.h"
 #include "cli/progress_printer.h"
 #include "core/error.h"
 #include "runtime/bench_report.h"
@@ -21,8 +22,7 @@ struct BenchCommandOptions {
   int layers = 4;
   int experts = 256;
   int threads = 0;
-  std::string numerics = "fast";
-  bool no_act_quant = false;
+  NumericsFlags numerics;
   std::vector<int64_t> prompts{512};
   bool no_prefill = false;
   std::vector<int64_t> prefill_contexts{2048, 8192, 32768, 65536};
@@ -72,8 +72,7 @@ void register_bench(CLI::App& app) {
   command->add_option("--layers", flags->layers, "--synthetic: V4-Flash layers")->capture_default_str();
   command->add_option("--experts", flags->experts, "--synthetic: routed experts per layer")->capture_default_str();
   command->add_option("--threads", flags->threads, "kernel threads (default: every CPU this process may use)");
-  command->add_option("--numerics", flags->numerics, "fast | exact | reference")->capture_default_str();
-  command->add_flag("--no-act-quant", flags->no_act_quant, "reference numerics without FP8 activation quantisation");
+  add_numerics_flags(command, flags->numerics, /*with_act_quant_flag=*/true);
   command->add_option("--prompt", flags->prompts, "prompt lengths to prefill (several allowed)")->capture_default_str();
   command->add_option("--prefill-contexts", flags->prefill_contexts,
                       "contexts to prefill a chunk at, filled synthetically (several allowed; those past the "
@@ -93,10 +92,7 @@ void register_bench(CLI::App& app) {
     BenchOptions options;
     if (given(command, "--threads") && flags->threads < 1) fail("--threads must be at least 1, got ", flags->threads);
     options.threads = flags->threads;
-    const auto numerics = parse_numerics(flags->numerics);
-    if (!numerics) fail("--numerics must be fast, exact or reference, got '", flags->numerics, "'");
-    options.numerics.mode = *numerics;
-    options.numerics.activation_quant = !flags->no_act_quant;
+    options.numerics = numerics_options(flags->numerics);
     for (const char* prefill_flag : {"--prompt", "--prefill-contexts", "--prefill-chunk"}) {
       if (flags->no_prefill && given(command, prefill_flag)) {
         fail("--no-prefill and ", prefill_flag, " contradict each other");

@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "cli/commands.h"
+#include "cli/numerics_flags.h"
 #include "core/error.h"
 #include "formats/checkpoint.h"
 #include "formats/model_binding.h"
@@ -18,7 +19,7 @@ namespace {
 struct LogitsOptions {
   std::string model_dir;
   std::string prompt_ids;
-  std::string numerics = "exact";
+  NumericsFlags numerics = exact_by_default();
   int top = 10;
 };
 
@@ -51,17 +52,16 @@ void register_logits(CLI::App& app) {
   CLI::App* command = app.add_subcommand("logits", "Print the top tokens and logits at the last prompt position");
   command->add_option("-m,--model", options->model_dir, "model directory")->required();
   command->add_option("--prompt-ids", options->prompt_ids, "token ids, e.g. 1,2,3")->required();
-  command->add_option("--numerics", options->numerics, "exact | reference | fast")->capture_default_str();
+  add_numerics_flags(command, options->numerics, /*with_act_quant_flag=*/false);
   command->add_option("--top", options->top, "how many tokens to print")->capture_default_str()->check(
       CLI::PositiveNumber);
   command->callback([options] {
     const std::vector<int32_t> ids = parse_ids(options->prompt_ids);
-    const auto numerics = parse_numerics(options->numerics);
-    if (!numerics) fail("--numerics must be exact, reference or fast, got '", options->numerics, "'");
+    const NumericsOptions numerics = numerics_options(options->numerics);
     const ModelConfig config = load_model_config(options->model_dir);
     const Checkpoint checkpoint = Checkpoint::open(options->model_dir);
     const ModelWeights weights = bind_model(config, checkpoint);
-    Transformer model(config, weights, NumericsOptions{*numerics, true});
+    Transformer model(config, weights, numerics);
     SequenceState state = model.new_sequence();
     std::vector<float> logits;
     model.forward(state, ids, logits);

@@ -21,7 +21,7 @@ namespace lightseek::cli {
 namespace {
 
 struct ServeOptions {
-  GenerationFlags model;  // only the model, tokenizer, numerics and threads flags are used
+  GenerationFlags model;  // only the model, tokenizer, numerics (and KV cache) and threads flags are used
   std::string name;
   server::HttpServerOptions http;
   int queue = -1;  // -1: four times --parallel
@@ -57,7 +57,7 @@ void register_serve(CLI::App& app) {
   ServeOptions& o = *options;
   command->add_option("-m,--model", o.model.model_dir, "model directory (default: the built-in toy model)");
   command->add_option("--tokenizer", o.model.tokenizer_file, "tokenizer.json to use instead of the model's");
-  command->add_option("--numerics", o.model.numerics, "fast | exact | reference")->capture_default_str();
+  add_numerics_flags(command, o.model.numerics, /*with_act_quant_flag=*/false);
   command->add_option("--threads", o.model.threads, "kernel threads (default: every CPU this process may use)");
   command->add_option("--name", o.name, "the model name clients use (default: the directory's name)");
   command->add_option("--host", o.http.host, "address to listen on")->capture_default_str();
@@ -107,7 +107,7 @@ void register_serve(CLI::App& app) {
       cache_options.ram_bytes = gigabytes(o.cache_ram_gb);
       cache_options.disk_directory = o.cache_dir;
       cache_options.disk_bytes = gigabytes(o.cache_disk_gb);
-      cache_options.model_identity = model_identity(*model, o.model.numerics);
+      cache_options.model_identity = model_identity(*model, numerics_label(numerics_options(o.model.numerics)));
       cache_options.expected_layout = model->transformer->new_sequence();
       cache_options.report = [](const std::string& message) { std::fprintf(stderr, "lightseek serve: %s\n", message.c_str()); };
       cache = std::make_unique<PrefixCache>(std::move(cache_options));

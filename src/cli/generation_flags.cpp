@@ -18,7 +18,7 @@ namespace lightseek::cli {
 void add_generation_flags(CLI::App* c, GenerationFlags& f) {
   c->add_option("-m,--model", f.model_dir, "model directory (default: the built-in toy model)");
   c->add_option("--tokenizer", f.tokenizer_file, "tokenizer.json to use instead of the model's");
-  c->add_option("--numerics", f.numerics, "fast | exact | reference")->capture_default_str();
+  add_numerics_flags(c, f.numerics, /*with_act_quant_flag=*/false);
   c->add_option("--threads", f.threads, "kernel threads (default: every CPU this process may use)");
   c->add_option("--system", f.system, "system prompt");
   c->add_flag("--thinking", f.thinking, "thinking mode: the model reasons before answering");
@@ -40,11 +40,10 @@ void add_generation_flags(CLI::App* c, GenerationFlags& f) {
 }
 
 std::unique_ptr<LoadedTextModel> load_model_for_text(const GenerationFlags& flags) {
-  const auto numerics = parse_numerics(flags.numerics);
-  if (!numerics) fail("--numerics must be fast, exact or reference, got '", flags.numerics, "'");
+  const NumericsOptions numerics = numerics_options(flags.numerics);
   if (flags.threads < 0) fail("--threads must be at least 1, got ", flags.threads);
   if (flags.threads > 0) set_kernel_threads(flags.threads);
-  auto model = load_text_model(flags.model_dir, flags.tokenizer_file, NumericsOptions{*numerics, true},
+  auto model = load_text_model(flags.model_dir, flags.tokenizer_file, numerics,
                                [](const std::string& message) { std::fprintf(stderr, "%s\n", message.c_str()); });
   if (model->builtin) std::fprintf(stderr, "%s\n", kBuiltinModelBanner);
   return model;

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/numerics_flags.h"
 #include "runtime/generator.h"
 #include "runtime/loaded_model.h"
 #include "text/chat_encoder.h"
@@ -20,7 +21,7 @@ namespace lightseek::cli {
 struct GenerationFlags {
   std::string model_dir;  // empty: the built-in model
   std::string tokenizer_file;
-  std::string numerics = "fast";
+  NumericsFlags numerics;
   int threads = 0;  // 0: every CPU this process may use
   std::string system;
   bool thinking = false;

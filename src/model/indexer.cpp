@@ -47,30 +47,28 @@ void Indexer::select(const float* q, const float* w, const AttentionState& state
   if (numerics_.fast_kernels()) {
     const VectorOps& ops = vector_ops();
     kernel_pool().parallel_for(keys, 64, [&](int64_t begin, int64_t end, int) {
-      std::vector<float> decoded(static_cast<size_t>(dim_));
+      // Every head against a block of keys at once; coded keys (FP4) are decoded a block at a time.
+      constexpr int64_t kBlock = 64;
       const float* rows = state.index_keys.f32_data();
-      if (rows != nullptr) {  // float32 keys: every head against a block of keys at once
-        constexpr int64_t kBlock = 64;
-        std::vector<const float*> block_keys(kBlock);
-        std::vector<float> head_scores(static_cast<size_t>(heads_ * kBlock));
-        for (int64_t s0 = begin; s0 < end; s0 += kBlock) {
-          const int64_t n = std::min(kBlock, end - s0);
-          for (int64_t i = 0; i < n; ++i) block_keys[i] = rows + (s0 + i) * dim_;
-          ops.scores(q, heads_, dim_, block_keys.data(), n, dim_, 1.0f, head_scores.data());
-          for (int64_t i = 0; i < n; ++i) {
-            float score = 0.0f;
-            for (int64_t h = 0; h < heads_; ++h) score += w[h] * std::max(0.0f, head_scores[h * n + i]);
-            scores[s0 + i] = score;
+      std::vector<float> decoded(rows ? 0 : static_cast<size_t>(kBlock * dim_));
+      std::vector<const float*> block_keys(kBlock);
+      std::vector<float> head_scores(static_cast<size_t>(heads_ * kBlock));
+      for (int64_t s0 = begin; s0 < end; s0 += kBlock) {
+        const int64_t n = std::min(kBlock, end - s0);
+        for (int64_t i = 0; i < n; ++i) {
+          if (rows) {
+            block_keys[i] = rows + (s0 + i) * dim_;
+          } else {
+            state.index_keys.read(s0 + i, decoded.data() + i * dim_);
+            block_keys[i] = decoded.data() + i * dim_;
           }
         }
-        return;
-      }
-      for (int64_t s = begin; s < end; ++s) {
-        const float* key = rows ? rows + s * dim_ : decoded.data();
-        if (!rows) state.index_keys.read(s, decoded.data());
-        float score = 0.0f;
-        for (int64_t h = 0; h < heads_; ++h) score += w[h] * std::max(0.0f, ops.dot(q + h * dim_, key, dim_));
-        scores[s] = score;
+        ops.scores(q, heads_, dim_, block_keys.data(), n, dim_, 1.0f, head_scores.data());
+        for (int64_t i = 0; i < n; ++i) {
+          float score = 0.0f;
+          for (int64_t h = 0; h < heads_; ++h) score += w[h] * std::max(0.0f, head_scores[h * n + i]);
+          scores[s0 + i] = score;
+        }
       }
     });
   } else {

@@ -21,8 +21,7 @@ std::string kv_growth_line(const BenchReport& report) {
   if (report.kv_bytes_per_token_estimates.empty()) return "";
   std::string line = "KV growth per token: measured ";
   line += report.kv_bytes_per_token_measured ? format("%.1f B (%s)", *report.kv_bytes_per_token_measured,
-                                                   report.numerics == "reference" ? "FP8 KV, FP4 index keys"
-                                                                                  : "float32 state")
+                                                   report.coded_kv ? "FP8 KV, FP4 index keys" : "float32 state")
                                              : std::string("n/a (needs two decode contexts)");
   line += "; estimated";
   const char* separator = " ";
@@ -80,6 +79,7 @@ nlohmann::json bench_report_json(const BenchReport& report) {
   nlohmann::json json;
   json["model"] = report.model;
   json["numerics"] = report.numerics;
+  json["kv_cache"] = report.coded_kv ? "fp8" : "f32";
   json["threads"] = report.machine.threads;
   json["bandwidth_gbps"] = report.machine.bandwidth_gbps;
   json["bandwidth_probes_gbps"] = report.machine.bandwidth_probes_gbps;

@@ -9,7 +9,7 @@
 
 namespace lightseek {
 
-// Keys: model, numerics, threads, bandwidth_gbps, peak_gflops, isa, load_seconds,
+// Keys: model, numerics, kv_cache ("f32" or "fp8"), threads, bandwidth_gbps, peak_gflops, isa, load_seconds,
 // peak_rss_bytes, bytes_per_token, synthetic_state, prefill [{prompt_tokens, tok_s, seconds}],
 // prefill_sweep [{context, tokens, tok_s, seconds}], skipped_prefill_contexts,
 // decode [{context, tokens, tok_s, ms_per_token, bytes_per_token, roofline_fraction, state_bytes,

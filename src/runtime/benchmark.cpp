@@ -26,15 +26,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::string numerics_label(const NumericsOptions& numerics) {
-  switch (numerics.mode) {
-    case Numerics::Exact: return "exact";
-    case Numerics::Fast: return "fast";
-    case Numerics::Reference: return numerics.activation_quant ? "reference" : "reference --no-act-quant";
-  }
-  return "?";
-}
-
 std::string model_label(const BenchOptions& options) {
   if (!options.model_label.empty()) return options.model_label;
   auto dir = options.model_dir.lexically_normal();
@@ -220,6 +211,7 @@ BenchReport run_benchmark(const BenchOptions& options, const std::function<void(
   BenchReport report;
   report.model = model_label(options);
   report.numerics = numerics_label(options.numerics);
+  report.coded_kv = options.numerics.kv_roundtrip();
   report.machine.threads = options.threads > 0 ? options.threads : default_thread_count();
   // Before the transformer exists: it may size buffers by the pool.
   set_kernel_threads(report.machine.threads);

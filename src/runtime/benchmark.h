@@ -85,6 +85,7 @@ struct DecodeReport {
 struct BenchReport {
   std::string model;
   std::string numerics;
+  bool coded_kv = false;  // compressed KV as FP8, index keys as FP4 (numerics.kv_roundtrip())
   MachineReport machine;
   double load_seconds = 0;
   bool weights_populated = false;  // every page mapped before timing (the weights fit in RAM)
@@ -102,8 +103,8 @@ struct BenchReport {
   // multiple of every compress ratio). Empty with fewer than two distinct decode contexts.
   std::optional<double> kv_bytes_per_token_measured;
   // memory_estimate's kv_bytes_per_token for each KvStorage, by kv_storage_name. None of them is
-  // the float32 the state holds today, so all are listed for comparison. The estimate counts MTP
-  // blocks; the measured state is the main sequence's only.
+  // exactly what the state holds (float32, or FP8 with float32 RoPE channels), so all are listed
+  // for comparison. The estimate counts MTP blocks; the measured state is the main sequence's only.
   std::vector<std::pair<std::string, double>> kv_bytes_per_token_estimates;
   uint64_t peak_rss_bytes = 0;  // of the model runs, before the machine probes
 };

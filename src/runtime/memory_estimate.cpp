@@ -1,5 +1,7 @@
 #include "runtime/memory_estimate.h"
 
+#include "model/kv_rows.h"
+
 namespace lightseek {
 namespace {
 
@@ -35,17 +37,30 @@ std::string_view kv_storage_name(KvStorage storage) {
   return "?";
 }
 
-double kv_bytes_per_token(const ModelConfig& config, KvStorage storage) {
+namespace {
+
+// Growth per token for entries and index keys of the given sizes in bytes.
+double growth_per_token(const ModelConfig& config, uint64_t entry_bytes, uint64_t key_bytes) {
   double bytes = 0.0;
   for (const LayerSpec& layer : config.schedule()) {
     if (layer.compress_ratio == 0) continue;
     const double ratio = layer.compress_ratio;
-    bytes += static_cast<double>(main_entry_bytes(config, storage)) / ratio;
-    if (layer.attention == AttentionKind::CompressedSparse) {
-      bytes += static_cast<double>(index_key_bytes(config, storage)) / ratio;
-    }
+    bytes += static_cast<double>(entry_bytes) / ratio;
+    if (layer.attention == AttentionKind::CompressedSparse) bytes += static_cast<double>(key_bytes) / ratio;
   }
   return bytes;
+}
+
+}  // namespace
+
+double kv_bytes_per_token(const ModelConfig& config, KvStorage storage) {
+  return growth_per_token(config, main_entry_bytes(config, storage), index_key_bytes(config, storage));
+}
+
+double stored_kv_bytes_per_token(const ModelConfig& config, bool coded_kv) {
+  const KvRows entries = coded_kv ? KvRows::fp8(config.head_dim, config.nope_head_dim()) : KvRows::f32(config.head_dim);
+  const KvRows keys = coded_kv ? KvRows::fp4(config.index_head_dim) : KvRows::f32(config.index_head_dim);
+  return growth_per_token(config, static_cast<uint64_t>(entries.row_bytes()), static_cast<uint64_t>(keys.row_bytes()));
 }
 
 SequenceFixedBytes sequence_fixed_bytes(const ModelConfig& config) {

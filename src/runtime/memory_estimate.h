@@ -21,6 +21,11 @@ std::string_view kv_storage_name(KvStorage storage);
 // Growth is averaged: a ratio-m layer adds one entry every m tokens.
 double kv_bytes_per_token(const ModelConfig& config, KvStorage storage);
 
+// What lightseek's own state adds per token of context (bench measures it): float32 rows, or
+// with coded_kv (--kv-cache fp8, reference numerics) FP8 entries with float32 RoPE channels and
+// FP4 index keys.
+double stored_kv_bytes_per_token(const ModelConfig& config, bool coded_kv);
+
 struct SequenceFixedBytes {
   uint64_t window_rings = 0;      // bf16 raw-KV rings, one per layer
   uint64_t compressor_state = 0;  // fp32 (u, z) pending slots of main and indexer compressors

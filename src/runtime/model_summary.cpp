@@ -109,6 +109,12 @@ std::string summary_to_text(const ModelSummary& s) {
                   human_bytes(per_token * 1048576.0).c_str());
     out += line;
   }
+  for (bool coded : {false, true}) {
+    const double per_token = stored_kv_bytes_per_token(c, coded);
+    std::snprintf(line, sizeof line, "  KV as stored, --kv-cache %-3s      %8.1f B   (%s at 1M tokens)\n", coded ? "fp8" : "f32",
+                  per_token, human_bytes(per_token * 1048576.0).c_str());
+    out += line;
+  }
   const SequenceFixedBytes fixed = sequence_fixed_bytes(c);
   out += "  per sequence, fixed          " + human_bytes(static_cast<double>(fixed.window_rings)) + " window rings + " +
          human_bytes(static_cast<double>(fixed.compressor_state)) + " compressor state\n";
@@ -146,6 +152,9 @@ nlohmann::json summary_to_json(const ModelSummary& s) {
   json["memory"]["weights_bytes"] = s.all.bytes;
   for (KvStorage storage : {KvStorage::Bf16, KvStorage::Fp8, KvStorage::Fp8Fp4Index}) {
     json["memory"]["kv_bytes_per_token"][std::string(kv_storage_name(storage))] = kv_bytes_per_token(s.config, storage);
+  }
+  for (bool coded : {false, true}) {
+    json["memory"]["kv_bytes_per_token_stored"][coded ? "fp8" : "f32"] = stored_kv_bytes_per_token(s.config, coded);
   }
   const SequenceFixedBytes fixed = sequence_fixed_bytes(s.config);
   json["memory"]["sequence_fixed_bytes"] = {{"window_rings", fixed.window_rings},

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -16,6 +17,7 @@
 #include "cli_runner.h"
 #include "core/error.h"
 #include "formats/checkpoint.h"
+#include "model/kv_rows.h"
 #include "model_fixture.h"
 #include "runtime/bench_report.h"
 #include "runtime/machine_probe.h"
@@ -250,6 +252,8 @@ TEST_F(CliBench, TinyFixtureJsonHasTheMeasurements) {
                           "skipped_prefill_contexts", "kv_bytes_per_token_measured", "kv_bytes_per_token_estimates"}) {
     EXPECT_TRUE(json.contains(key)) << key;
   }
+  EXPECT_EQ(json["numerics"], "fast");
+  EXPECT_EQ(json["kv_cache"], "f32");
   EXPECT_GE(json["threads"].get<int>(), 1);
   EXPECT_GT(json["bandwidth_gbps"].get<double>(), 0.0);
   // Probed before and after the measurements; the roofline uses the better of the two.
@@ -295,6 +299,8 @@ TEST_F(CliBench, TinyFixtureJsonHasTheMeasurements) {
   const ModelConfig config = load_model_config(oracle_dir("tiny_native"));
   // 64 tokens apart, a multiple of both ratios (4, 16): the measured growth is exact.
   EXPECT_DOUBLE_EQ(json["kv_bytes_per_token_measured"].get<double>(), expected_state_growth_per_token(config));
+  // What inspect reports as stored is what was measured.
+  EXPECT_DOUBLE_EQ(stored_kv_bytes_per_token(config, /*coded_kv=*/false), expected_state_growth_per_token(config));
   for (KvStorage storage : {KvStorage::Bf16, KvStorage::Fp8, KvStorage::Fp8Fp4Index}) {
     const std::string name(kv_storage_name(storage));
     ASSERT_TRUE(json["kv_bytes_per_token_estimates"].contains(name)) << name;
@@ -331,6 +337,36 @@ TEST_F(CliBench, TextOutputHasTheTables) {
   EXPECT_THAT(result.output, HasSubstr("roofline"));
   EXPECT_THAT(result.output, HasSubstr("context filled synthetically"));
   EXPECT_THAT(result.output, HasSubstr("KV growth per token: measured 224.0 B"));
+}
+
+// --kv-cache fp8: the state grows by the coded rows (FP8 entries with float32 RoPE channels, FP4
+// index keys): here, where a quarter of each entry is RoPE channels, 0.35 of the float32 growth
+// (Flash, with an eighth: 0.31).
+TEST_F(CliBench, Fp8KvCacheGrowsByTheCodedRows) {
+  const auto result = run_lightseek("bench " + fixture() +
+                                    " --no-prefill --contexts 64 128 --decode-tokens 1 --probe-mib 8 --kv-cache fp8");
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  const ModelConfig config = load_model_config(oracle_dir("tiny_native"));
+  const int64_t entry = KvRows::fp8(config.head_dim, config.head_dim - config.rope_head_dim).row_bytes();
+  const int64_t key = KvRows::fp4(config.index_head_dim).row_bytes();
+  double growth = 0;
+  for (const LayerSpec& layer : config.schedule()) {
+    if (layer.is_mtp || layer.compress_ratio == 0) continue;
+    growth += static_cast<double>(entry) / layer.compress_ratio;
+    if (layer.attention == AttentionKind::CompressedSparse) growth += static_cast<double>(key) / layer.compress_ratio;
+  }
+  EXPECT_LT(growth, expected_state_growth_per_token(config) * 0.36);
+  EXPECT_DOUBLE_EQ(stored_kv_bytes_per_token(config, /*coded_kv=*/true), growth);
+  char expected[96];
+  std::snprintf(expected, sizeof expected, "KV growth per token: measured %.1f B (FP8 KV, FP4 index keys)", growth);
+  EXPECT_THAT(result.output, HasSubstr(expected));
+  EXPECT_THAT(result.output, HasSubstr("numerics fast --kv-cache fp8"));
+  const auto json = json_in(run_lightseek("bench " + fixture() +
+                                          " --no-prefill --contexts 64 --decode-tokens 1 --probe-mib 8 --kv-cache fp8"
+                                          " --json").output);
+  ASSERT_TRUE(json.is_object());
+  EXPECT_EQ(json["kv_cache"], "fp8");
+  EXPECT_EQ(json["numerics"], "fast --kv-cache fp8");
 }
 
 // --no-prefill drops the prefill sweep as well as the plain prefill.

@@ -52,6 +52,12 @@ TEST_F(Cli, InspectJsonCountsTensorsByDtypeAndModule) {
   EXPECT_TRUE(json["binding"]["ok"]);
   // §11.4 for this geometry: 2 CSA layers × (128 B / 4 + 64 B / 4) + 2 HCA layers × 128 B / 16.
   EXPECT_DOUBLE_EQ(json["memory"]["kv_bytes_per_token"]["bf16"].get<double>(), 2 * (32.0 + 16.0) + 2 * 8.0);
+  // As lightseek stores it: float32 (256 B entries, 128 B keys), or FP8 entries of 48 codes, one
+  // scale and 16 float32 RoPE channels (113 B) with FP4 keys of 16 B + 1 scale (17 B).
+  EXPECT_DOUBLE_EQ(json["memory"]["kv_bytes_per_token_stored"]["f32"].get<double>(),
+                   2 * (256.0 / 4 + 128.0 / 4) + 2 * 256.0 / 16);
+  EXPECT_DOUBLE_EQ(json["memory"]["kv_bytes_per_token_stored"]["fp8"].get<double>(),
+                   2 * (113.0 / 4 + 17.0 / 4) + 2 * 113.0 / 16);
 }
 
 TEST_F(Cli, GenModelOutputIsAcceptedByInspect) {
@@ -128,6 +134,34 @@ TEST_F(Cli, VerifyFailsWhenTheToleranceIsNotMet) {
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_THAT(result.output, HasSubstr("FAIL"));
   EXPECT_THAT(result.output, HasSubstr("0 passed, 1 failed"));
+}
+
+TEST_F(Cli, VerifyJudgesTheFp8KvCacheAgainstTheOfficialRoundTrips) {
+  const auto dir = oracle_dir("flash_ratios_native");
+  const std::string qat = " --expected " + (dir / "expected_qat.safetensors").string();
+  auto result = run_lightseek("verify -m " + dir.string() + qat + " --numerics exact --kv-cache fp8");
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_TRUE(result.output.ends_with("\n2 passed, 0 failed\n")) << result.output;
+  // Without the round trips the same expectations are out of reach.
+  result = run_lightseek("verify -m " + dir.string() + qat + " --numerics exact --case decode");
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+}
+
+TEST_F(Cli, NumericsFlagsRejectUnknownValuesAndContradictions) {
+  const std::string model = " -m " + oracle_dir("tiny").string() + " --prompt-ids 1,2";
+  auto result = run_lightseek("logits" + model + " --kv-cache bf16");
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_THAT(result.output, HasSubstr("--kv-cache must be f32 or fp8, got 'bf16'"));
+  result = run_lightseek("logits" + model + " --numerics reference --kv-cache f32");
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_THAT(result.output, HasSubstr("--kv-cache f32 contradicts --numerics reference"));
+  const auto dir = oracle_dir("tiny");
+  result = run_lightseek("verify -m " + dir.string() + " --expected " + (dir / "expected.safetensors").string() +
+                         " --numerics fast --no-act-quant");
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_THAT(result.output, HasSubstr("--no-act-quant goes with --numerics reference"));
+  result = run_lightseek("logits" + model + " --numerics fast --kv-cache fp8");
+  EXPECT_EQ(result.exit_code, 0) << result.output;
 }
 
 TEST_F(Cli, LogitsPrintsTheTopTokensOfTheLastPosition) {

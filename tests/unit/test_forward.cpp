@@ -22,11 +22,14 @@ struct OracleFile {
   std::string file;
   Numerics numerics;
   bool activation_quant;
+  bool kv_fp8 = false;  // exact or fast with the official KV round trips (--kv-cache fp8)
 };
 
 std::string oracle_name(const ::testing::TestParamInfo<OracleFile>& info) {
   std::string name = info.param.preset + "_" + info.param.file.substr(0, info.param.file.find('.'));
   if (info.param.numerics == Numerics::Fast) name += "_fast";
+  if (info.param.numerics == Numerics::Exact && info.param.file != "expected.safetensors") name += "_exact";
+  if (info.param.kv_fp8) name += "_kv_fp8";
   return name;
 }
 
@@ -36,17 +39,22 @@ class OracleVerify : public ::testing::TestWithParam<OracleFile> {};
 TEST_P(OracleVerify, EveryCaseMatchesTheReference) {
   const OracleFile& param = GetParam();
   VerifyOptions options;
-  options.numerics = {param.numerics, param.activation_quant};
+  options.numerics = {param.numerics, param.activation_quant, param.kv_fp8};
   options.atol = 1e-4;
   if (param.numerics == Numerics::Fast) {  // the thresholds `verify --numerics fast` applies
-    options.min_top1 = 0.99;
+    options.min_top1 = param.kv_fp8 ? -1.0 : 0.99;
     options.max_mean_kl = 1e-3;
   }
   const auto results =
       verify_expectations(oracle_dir(param.preset), oracle_dir(param.preset) / param.file, options);
   ASSERT_FALSE(results.empty());
+  int64_t rows = 0, agree = 0;
   for (const CaseResult& result : results) {
     EXPECT_TRUE(result.passed()) << format_case_result(result);
+    for (const Comparison& comparison : result.comparisons) {
+      rows += comparison.rows;
+      agree += comparison.argmax_agree;
+    }
     // Fast numerics are judged by the distribution (verify's rule: top-1 ≥ 99%, mean KL ≤ 1e-3).
     if (param.numerics == Numerics::Fast) continue;
     for (const Comparison& comparison : result.comparisons) {
@@ -55,6 +63,13 @@ TEST_P(OracleVerify, EveryCaseMatchesTheReference) {
     if (oracle_dir(param.preset).string().ends_with("native")) {
       EXPECT_GE(result.comparisons.size(), 2u) << "MTP logits were not checked for " << result.name;
     }
+  }
+  // Fast with the KV round trips: verify judges each case by its mean KL alone (a float32
+  // difference can flip an FP8/FP4 rounding and with it a near-tie); over the whole file the
+  // top-1 tokens must still agree almost everywhere (measured 99.0–99.5% on AVX2; exact against
+  // these expectations without the round trips: ~88%).
+  if (param.numerics == Numerics::Fast && param.kv_fp8) {
+    EXPECT_GE(static_cast<double>(agree), 0.97 * static_cast<double>(rows)) << agree << " of " << rows;
   }
 }
 
@@ -77,7 +92,13 @@ INSTANTIATE_TEST_SUITE_P(
                       OracleFile{"tiny_native", "expected.safetensors", Numerics::Fast, true},
                       OracleFile{"flash_ratios", "expected.safetensors", Numerics::Fast, true},
                       OracleFile{"flash_ratios_bf16", "expected.safetensors", Numerics::Fast, true},
-                      OracleFile{"flash_ratios_native", "expected.safetensors", Numerics::Fast, true}),
+                      OracleFile{"flash_ratios_native", "expected.safetensors", Numerics::Fast, true},
+                      // --kv-cache fp8: the official KV round trips under exact (the same logits as
+                      // the reference without activation quantisation) and under fast.
+                      OracleFile{"tiny_native", "expected_qat.safetensors", Numerics::Exact, true, true},
+                      OracleFile{"flash_ratios_native", "expected_qat.safetensors", Numerics::Exact, true, true},
+                      OracleFile{"tiny_native", "expected_qat.safetensors", Numerics::Fast, true, true},
+                      OracleFile{"flash_ratios_native", "expected_qat.safetensors", Numerics::Fast, true, true}),
     oracle_name);
 
 TEST(OracleVerify, WrongNumericsFailClearly) {

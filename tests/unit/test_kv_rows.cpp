@@ -108,27 +108,35 @@ TEST(KvRows, RejectsShapesTheCodesCannotHold) {
 namespace lightseek {
 namespace {
 
-// Under the reference numerics the coded state is lossless: the logits equal those of a float32
-// state bit for bit, through compressed entries, index keys and a prefill + decode split.
-TEST(KvRows, ReferenceLogitsWithCodedStateEqualFloatStateBitForBit) {
-  for (const char* preset : {"tiny_native", "flash_ratios_native"}) {
-    auto model = LoadedModel::open(preset, NumericsOptions{Numerics::Reference, true});
-    std::vector<int32_t> tokens;
-    for (int i = 0; i < 300; ++i) tokens.push_back((i * 37 + 11) % 1280);
-    std::vector<LayerSpec> layers;
-    for (const BlockWeights& block : model->weights.layers) layers.push_back(block.spec);
-    SequenceState coded = model->transformer->new_sequence();
-    SequenceState plain = make_sequence_state(model->config, layers, /*coded_kv=*/false);
-    ASSERT_EQ(coded.layers[1].entries.format(), KvRowFormat::Fp8Blocks64);
-    ASSERT_EQ(plain.layers[1].entries.format(), KvRowFormat::F32);
-    std::vector<float> coded_logits, plain_logits;
-    const std::span<const int32_t> all(tokens);
-    for (auto [begin, count] : {std::pair<size_t, size_t>{0, 290}, {290, 10}}) {
-      model->transformer->forward(coded, all.subspan(begin, count), coded_logits);
-      model->transformer->forward(plain, all.subspan(begin, count), plain_logits);
-      ASSERT_EQ(coded_logits, plain_logits) << preset << " tokens " << begin << "+" << count;
+// Under the numerics that round-trip the KV (reference, and exact or fast with --kv-cache fp8)
+// the coded state is lossless: the logits equal those of a float32 state bit for bit, through
+// compressed entries, index keys (fast: decoded a block at a time for the SIMD scores) and a
+// prefill + decode split.
+TEST(KvRows, LogitsWithCodedStateEqualFloatStateBitForBit) {
+  const NumericsOptions settings[] = {{Numerics::Reference, true}, {Numerics::Exact, true, true},
+                                      {Numerics::Fast, true, true}};
+  for (const NumericsOptions& numerics : settings) {
+    for (const char* preset : {"tiny_native", "flash_ratios_native"}) {
+      SCOPED_TRACE(numerics_label(numerics));
+      auto model = LoadedModel::open(preset, numerics);
+      std::vector<int32_t> tokens;
+      for (int i = 0; i < 300; ++i) tokens.push_back((i * 37 + 11) % 1280);
+      std::vector<LayerSpec> layers;
+      for (const BlockWeights& block : model->weights.layers) layers.push_back(block.spec);
+      SequenceState coded = model->transformer->new_sequence();
+      SequenceState plain = make_sequence_state(model->config, layers, /*coded_kv=*/false);
+      ASSERT_EQ(coded.layers[1].entries.format(), KvRowFormat::Fp8Blocks64);
+      ASSERT_EQ(plain.layers[1].entries.format(), KvRowFormat::F32);
+      std::vector<float> coded_logits, plain_logits;
+      const std::span<const int32_t> all(tokens);
+      for (auto [begin, count] : {std::pair<size_t, size_t>{0, 290}, {290, 10}}) {
+        model->transformer->forward(coded, all.subspan(begin, count), coded_logits);
+        model->transformer->forward(plain, all.subspan(begin, count), plain_logits);
+        ASSERT_EQ(coded_logits, plain_logits) << preset << " tokens " << begin << "+" << count;
+      }
+      EXPECT_LT(coded.layers[1].entries.bytes(), plain.layers[1].entries.bytes() / 2) << preset;
+      EXPECT_EQ(coded.layers[1].index_keys.format(), KvRowFormat::Fp4Blocks32) << preset;
     }
-    EXPECT_LT(coded.layers[1].entries.bytes(), plain.layers[1].entries.bytes() / 2) << preset;
   }
 }
 
