@@ -107,14 +107,15 @@ class TestServer {
 // faster (and much faster under ASan, where the exact scalar path dominates CI time).
 class ModelTestServer {
  public:
+  // kv_fp8: Numerics::Fast with --kv-cache fp8 (coded KV rows in the cached states).
   explicit ModelTestServer(bool with_cache, std::filesystem::path cache_directory = {},
-                           Numerics numerics = Numerics::Exact) {
-    const LoadedTextModel& model = builtin_model(numerics);
+                           Numerics numerics = Numerics::Exact, bool kv_fp8 = false) {
+    const LoadedTextModel& model = kv_fp8 ? builtin_model_with_fp8_kv() : builtin_model(numerics);
     if (with_cache) {
       PrefixCacheOptions options;
       options.expected_layout = model.transformer->new_sequence();
       options.disk_directory = std::move(cache_directory);
-      options.model_identity = numerics == Numerics::Fast ? "builtin-fast" : "builtin-exact";
+      options.model_identity = kv_fp8 ? "builtin-fast-kv-fp8" : numerics == Numerics::Fast ? "builtin-fast" : "builtin-exact";
       cache_ = std::make_unique<PrefixCache>(std::move(options));
     }
     backend_ = std::make_unique<ModelStepBackend>(*model.transformer, *model.tokenizer, model.eos_id, 512, cache_.get());
@@ -141,6 +142,13 @@ class ModelTestServer {
     return ordered_json::parse(response->body);
   }
   PrefixCacheStats cache_stats() const { return backend_->cache_stats(); }
+  // Fast numerics with --kv-cache fp8; loaded once per process.
+  static const LoadedTextModel& builtin_model_with_fp8_kv() {
+    set_kernel_threads(1);  // as for Numerics::Fast
+    static const std::unique_ptr<LoadedTextModel> model =
+        load_text_model("", "", NumericsOptions{Numerics::Fast, true, /*kv_fp8=*/true});
+    return *model;
+  }
 
  private:
   // Loaded once per process for each numerics.

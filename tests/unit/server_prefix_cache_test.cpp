@@ -176,5 +176,39 @@ TEST(ServerPrefixCache, ARestartedServerResumesAConversationFromItsCacheDirector
   std::filesystem::remove_all(directory);
 }
 
+// With --kv-cache fp8 the cached states hold FP8 entries and FP4 index keys: written to disk, read
+// back by a restarted server, and the prompt answered from them. (Not compared with an uncached
+// answer: under fast numerics a different split of the prompt takes other kernels, and a float32
+// difference may cross an FP8 rounding boundary.)
+TEST(ServerPrefixCache, AnFp8KvCacheStateSurvivesARestart) {
+  const std::filesystem::path directory =
+      std::filesystem::temp_directory_path() /
+      ("lightseek-serve-cache-fp8-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()));
+  std::filesystem::remove_all(directory);
+  const SequenceState layout = ModelTestServer::builtin_model_with_fp8_kv().transformer->new_sequence();
+  ASSERT_EQ(layout.layers[1].entries.format(), KvRowFormat::Fp8Blocks64);
+  ASSERT_EQ(layout.layers[1].index_keys.format(), KvRowFormat::Fp4Blocks32);
+  // Long enough for compressed entries and index keys (the built-in model's ratios are 4 and 16).
+  const ordered_json messages = {
+      {{"role", "user"}, {"content", "Remember these numbers, all of them, in this order: 4, 8, 15, 16, 23, 42, 108."}}};
+  {
+    ModelTestServer server(true, directory, Numerics::Fast, /*kv_fp8=*/true);
+    const ordered_json first = server.post("/v1/chat/completions", greedy_chat(messages, false));
+    ASSERT_GT(first["usage"]["prompt_tokens"].get<int64_t>(), 32);
+  }
+  ModelTestServer restarted(true, directory, Numerics::Fast, /*kv_fp8=*/true);
+  EXPECT_GT(restarted.cache_stats().disk_entries, 0u);
+  const ordered_json again = restarted.post("/v1/chat/completions", greedy_chat(messages, false));
+  EXPECT_EQ(again["usage"]["prompt_tokens_details"]["cached_tokens"], again["usage"]["prompt_tokens"]);
+  EXPECT_EQ(again["usage"]["completion_tokens"].get<int64_t>(),
+            again["usage"]["total_tokens"].get<int64_t>() - again["usage"]["prompt_tokens"].get<int64_t>());
+  EXPECT_EQ(restarted.cache_stats().disk_loads, 1u);
+  // A server with float32 KV rows does not take these states: another identity and layout.
+  ModelTestServer plain(true, directory, Numerics::Fast);
+  EXPECT_EQ(plain.cache_stats().disk_entries, 0u);
+  EXPECT_GE(plain.cache_stats().disk_rejected, 1u);  // ignored and kept, not deleted
+  std::filesystem::remove_all(directory);
+}
+
 }  // namespace
 }  // namespace lightseek::server
