@@ -105,6 +105,8 @@ void FlashShapes(benchmark::internal::Benchmark* b) {
       b->Args({fp8, 4096, 4096, tokens, threads});  // attention projections
       b->Args({bf16, 4096, 4096, tokens, threads});  // LM head rows, router
     }
+    // A prefill's routed experts get ~12 tokens each, rarely a multiple of 4.
+    for (int64_t tokens : {9, 13}) b->Args({fp4, 2048, 4096, tokens, threads});
   }
   b->ArgNames({"format", "rows", "cols", "tokens", "threads"});
   b->UseRealTime();

@@ -73,20 +73,23 @@ void pack_fp4_block(const WeightMatrix& w, int64_t r0, int n, int64_t block, int
 }
 
 // sums[t][0..16) += Σ over the panel's blocks of (weight scale · activation scale) · (int32 dot
-// product of the block) for 4 tokens. `pairs` and `scales` as packed by fp4_gemm_rows; q points
-// at the panel's first column pair of the 4 tokens' quad (quad_position), q_scale at token 0's
-// scale of the panel's first column (one entry per 4 columns).
+// product of the block) for the first T tokens of a quad. `pairs` and `scales` as packed by
+// fp4_gemm_rows; q points at the panel's first column pair of the quad (quad_position), q_scale
+// at token 0's scale of the panel's first column (one entry per 4 columns). T < 4 serves the
+// last quad of a call: an expert's tokens in prefill number ~12 on average but rarely a
+// multiple of 4, and multiplying the padding tokens' zero rows cost up to 3/4 of a quad.
+template <int T>
 void panel_times_quad(const int32_t* pairs, const float* scales, int blocks, const int16_t* q, const float* q_scale,
                       int64_t q_scale_stride, float* sums) {
   for (int block = 0; block < blocks; ++block) {
-    __m256i acc[4][2];
-    for (int t = 0; t < 4; ++t) acc[t][0] = acc[t][1] = _mm256_setzero_si256();
+    __m256i acc[T][2];
+    for (int t = 0; t < T; ++t) acc[t][0] = acc[t][1] = _mm256_setzero_si256();
     const int32_t* w = pairs + block * 16 * kFp4PanelRows;
     const int16_t* a = q + block * 16 * 8;
     for (int i = 0; i < 16; ++i, w += kFp4PanelRows, a += 8) {
       const __m256i w0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(w));
       const __m256i w1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(w + 8));
-      for (int t = 0; t < 4; ++t) {
+      for (int t = 0; t < T; ++t) {
         const __m256i two = _mm256_castps_si256(_mm256_broadcast_ss(reinterpret_cast<const float*>(a + 2 * t)));
         add_into(acc[t][0], _mm256_madd_epi16(w0, two));
         add_into(acc[t][1], _mm256_madd_epi16(w1, two));
@@ -94,7 +97,7 @@ void panel_times_quad(const int32_t* pairs, const float* scales, int blocks, con
     }
     const __m256 scale0 = _mm256_load_ps(scales + block * kFp4PanelRows);
     const __m256 scale1 = _mm256_load_ps(scales + block * kFp4PanelRows + 8);
-    for (int t = 0; t < 4; ++t) {
+    for (int t = 0; t < T; ++t) {
       const __m256 activation_scale = _mm256_broadcast_ss(q_scale + t * q_scale_stride + block * 8);
       float* out = sums + t * kFp4PanelRows;
       _mm256_store_ps(out, _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[t][0]), _mm256_mul_ps(scale0, activation_scale),
@@ -126,10 +129,16 @@ void fp4_gemm_rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, co
               i < n ? fast_e8m0(w.scale.data[(r0 + i) * blocks_per_row + c0 / 32 + block]) : 0.0f;
         }
       }
-      // Whole quads: the padding tokens' rows are zero and their sums are not written out.
       for (int64_t t0 = 0; t0 < x.tokens; t0 += 4) {
-        panel_times_quad(pairs, scales, blocks, x.q + t0 * x.padded_cols + c0 * 4,
-                         x.q_scale + t0 * q_scale_stride + c0 / 4, q_scale_stride, sums + t0 * kFp4PanelRows);
+        const int16_t* q = x.q + t0 * x.padded_cols + c0 * 4;
+        const float* q_scale = x.q_scale + t0 * q_scale_stride + c0 / 4;
+        float* quad_sums = sums + t0 * kFp4PanelRows;
+        switch (min_index(4, x.tokens - t0)) {
+          case 1: panel_times_quad<1>(pairs, scales, blocks, q, q_scale, q_scale_stride, quad_sums); break;
+          case 2: panel_times_quad<2>(pairs, scales, blocks, q, q_scale, q_scale_stride, quad_sums); break;
+          case 3: panel_times_quad<3>(pairs, scales, blocks, q, q_scale, q_scale_stride, quad_sums); break;
+          default: panel_times_quad<4>(pairs, scales, blocks, q, q_scale, q_scale_stride, quad_sums); break;
+        }
       }
     }
     for (int64_t t = 0; t < x.tokens; ++t) {
