@@ -83,31 +83,45 @@ void score_block(const float* q, int64_t q_stride, const float* const* rows, int
   }
 }
 
+// Rows per pass of every head in scores: 256 KB of 512-wide rows, which stay in L2 while the
+// head blocks pass over them. All the rows per head block streamed them from memory once per 4
+// heads when they outgrew L3 (64 heads × 8K compressed entries at a 1M context: 16 × 17 MB).
+constexpr int64_t kScoreRowBlock = 128;
+
 void scores(const float* q, int64_t heads, int64_t q_stride, const float* const* rows, int64_t n, int64_t dim,
             float scale, float* logits) {
-  int64_t h0 = 0;
-  for (; h0 + 4 <= heads; h0 += 4) {
-    const float* qh = q + h0 * q_stride;
-    float* lh = logits + h0 * n;
-    int64_t j = 0;
-    for (; j + 2 <= n; j += 2) score_block<4, 2>(qh, q_stride, rows + j, dim, scale, lh + j, n);
-    for (; j < n; ++j) score_block<4, 1>(qh, q_stride, rows + j, dim, scale, lh + j, n);
-  }
-  for (; h0 < heads; ++h0) {
-    for (int64_t j = 0; j < n; ++j) score_block<1, 1>(q + h0 * q_stride, q_stride, rows + j, dim, scale, logits + h0 * n + j, n);
+  for (int64_t j0 = 0; j0 < n; j0 += kScoreRowBlock) {
+    const int64_t j1 = j0 + kScoreRowBlock < n ? j0 + kScoreRowBlock : n;
+    int64_t h0 = 0;
+    for (; h0 + 4 <= heads; h0 += 4) {
+      const float* qh = q + h0 * q_stride;
+      float* lh = logits + h0 * n;
+      int64_t j = j0;
+      for (; j + 2 <= j1; j += 2) score_block<4, 2>(qh, q_stride, rows + j, dim, scale, lh + j, n);
+      for (; j < j1; ++j) score_block<4, 1>(qh, q_stride, rows + j, dim, scale, lh + j, n);
+    }
+    for (; h0 < heads; ++h0) {
+      for (int64_t j = j0; j < j1; ++j) {
+        score_block<1, 1>(q + h0 * q_stride, q_stride, rows + j, dim, scale, logits + h0 * n + j, n);
+      }
+    }
   }
 }
 
-// HB heads × one 16-column strip: each row piece loaded serves HB heads. `load0`, `load1` read
-// the strip's two pieces of a row (masked or zero at the end of the row), `store` writes a head's
-// two sums. The accumulators stay local to this loop: in an array captured by a lambda, GCC kept
-// them in memory.
+// HB heads × one 16-column strip over rows [j0, j1): each row piece loaded serves HB heads.
+// `load0`, `load1` read the strip's two pieces of a row (masked or zero at the end of the row),
+// `store` writes a head's two sums. With `resume` the sums start from `out` (an earlier block of
+// rows): stored and reloaded exactly, so the sum is the one a single pass makes. The accumulators
+// stay local to this loop: in an array captured by a lambda, GCC kept them in memory.
 template <int HB, typename Load0, typename Load1, typename Store>
-void sum_strip(const float* weights, int64_t n, const float* const* rows, int64_t d0, Load0 load0, Load1 load1,
-               float* out, int64_t out_stride, Store store) {
+void sum_strip(const float* weights, int64_t n, const float* const* rows, int64_t j0, int64_t j1, bool resume,
+               int64_t d0, Load0 load0, Load1 load1, float* out, int64_t out_stride, Store store) {
   __m256 acc[HB][2];
-  for (int i = 0; i < HB; ++i) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
-  for (int64_t j = 0; j < n; ++j) {
+  for (int i = 0; i < HB; ++i) {
+    acc[i][0] = resume ? load0(out + i * out_stride + d0) : _mm256_setzero_ps();
+    acc[i][1] = resume ? load1(out + i * out_stride + d0 + 8) : _mm256_setzero_ps();
+  }
+  for (int64_t j = j0; j < j1; ++j) {
     const __m256 row0 = load0(rows[j] + d0), row1 = load1(rows[j] + d0 + 8);
     for (int i = 0; i < HB; ++i) {
       const __m256 w = _mm256_broadcast_ss(weights + i * n + j);
@@ -119,19 +133,20 @@ void sum_strip(const float* weights, int64_t n, const float* const* rows, int64_
 }
 
 template <int HB>
-void sum_block(const float* weights, int64_t n, const float* const* rows, int64_t d0, int64_t dim, float* out,
-               int64_t out_stride) {
+void sum_block(const float* weights, int64_t n, const float* const* rows, int64_t j0, int64_t j1, int64_t d0,
+               int64_t dim, float* out, int64_t out_stride) {
+  const bool resume = j0 > 0;
   const int64_t left = dim - d0;  // columns from d0 on: the strip covers up to 16 of them
   auto whole = [](const float* p) { return _mm256_loadu_ps(p); };
   if (left >= 16) {
-    sum_strip<HB>(weights, n, rows, d0, whole, whole, out, out_stride, [](float* o, __m256 a, __m256 b) {
+    sum_strip<HB>(weights, n, rows, j0, j1, resume, d0, whole, whole, out, out_stride, [](float* o, __m256 a, __m256 b) {
       _mm256_storeu_ps(o, a);
       _mm256_storeu_ps(o + 8, b);
     });
   } else if (left > 8) {
     const __m256i lanes = lanes_below(left - 8);
     auto masked = [lanes](const float* p) { return _mm256_maskload_ps(p, lanes); };
-    sum_strip<HB>(weights, n, rows, d0, whole, masked, out, out_stride, [lanes](float* o, __m256 a, __m256 b) {
+    sum_strip<HB>(weights, n, rows, j0, j1, resume, d0, whole, masked, out, out_stride, [lanes](float* o, __m256 a, __m256 b) {
       _mm256_storeu_ps(o, a);
       _mm256_maskstore_ps(o + 8, lanes, b);
     });
@@ -139,25 +154,32 @@ void sum_block(const float* weights, int64_t n, const float* const* rows, int64_
     const __m256i lanes = lanes_below(left);
     auto masked = [lanes](const float* p) { return _mm256_maskload_ps(p, lanes); };
     auto zero = [](const float*) { return _mm256_setzero_ps(); };
-    sum_strip<HB>(weights, n, rows, d0, masked, zero, out, out_stride,
+    sum_strip<HB>(weights, n, rows, j0, j1, resume, d0, masked, zero, out, out_stride,
                   [lanes](float* o, __m256 a, __m256) { _mm256_maskstore_ps(o, lanes, a); });
   }
 }
 
+// Rows per pass of weighted_sums: a 16-column strip of them (16 KB) stays in L1, and all of
+// them (512 KB at 512 wide) are read from memory once.
+constexpr int64_t kSumRowBlock = 256;
+
 void weighted_sums(const float* weights, int64_t heads, const float* const* rows, int64_t n, int64_t dim, float* out,
                    int64_t out_stride) {
-  // Columns outer, heads inner: a 16-column strip of all the rows (40 KB for 640 rows) stays in
-  // L1/L2 while every head passes over it, where heads outer streamed all the rows (1.3 MB at
-  // 512 wide) from L3 once per 4 heads.
-  for (int64_t d0 = 0; d0 < dim; d0 += 16) {
-    for (int64_t h0 = 0; h0 < heads; h0 += 4) {
-      const float* w = weights + h0 * n;
-      float* o = out + h0 * out_stride;
-      switch (heads - h0 < 4 ? heads - h0 : 4) {
-        case 1: sum_block<1>(w, n, rows, d0, dim, o, out_stride); break;
-        case 2: sum_block<2>(w, n, rows, d0, dim, o, out_stride); break;
-        case 3: sum_block<3>(w, n, rows, d0, dim, o, out_stride); break;
-        default: sum_block<4>(w, n, rows, d0, dim, o, out_stride); break;
+  // Blocks of rows outer; in each, columns outer and heads inner: a 16-column strip of the
+  // block's rows stays in L1 while every head passes over it, where heads outer streamed all the
+  // rows (1.3 MB at 640 × 512) from L3 once per 4 heads.
+  for (int64_t j0 = 0; j0 < n || j0 == 0; j0 += kSumRowBlock) {
+    const int64_t j1 = j0 + kSumRowBlock < n ? j0 + kSumRowBlock : n;
+    for (int64_t d0 = 0; d0 < dim; d0 += 16) {
+      for (int64_t h0 = 0; h0 < heads; h0 += 4) {
+        const float* w = weights + h0 * n;
+        float* o = out + h0 * out_stride;
+        switch (heads - h0 < 4 ? heads - h0 : 4) {
+          case 1: sum_block<1>(w, n, rows, j0, j1, d0, dim, o, out_stride); break;
+          case 2: sum_block<2>(w, n, rows, j0, j1, d0, dim, o, out_stride); break;
+          case 3: sum_block<3>(w, n, rows, j0, j1, d0, dim, o, out_stride); break;
+          default: sum_block<4>(w, n, rows, j0, j1, d0, dim, o, out_stride); break;
+        }
       }
     }
   }

@@ -86,7 +86,10 @@ INSTANTIATE_TEST_SUITE_P(Shapes, VectorOpsAttention,
                          ::testing::Values(AttentionShape{1, 1, 1}, AttentionShape{4, 4, 16}, AttentionShape{5, 9, 37},
                                            AttentionShape{8, 130, 512}, AttentionShape{3, 2, 70},
                                            AttentionShape{7, 13, 128}, AttentionShape{64, 5, 64},
-                                           AttentionShape{6, 11, 45}),
+                                           AttentionShape{6, 11, 45},
+                                           // Past the AVX2 row blocks (128 rows for scores, 256 for
+                                           // weighted sums), with partial blocks and strips.
+                                           AttentionShape{5, 389, 40}, AttentionShape{8, 300, 512}),
                          [](const ::testing::TestParamInfo<AttentionShape>& info) {
                            return "h" + std::to_string(info.param.heads) + "_n" + std::to_string(info.param.rows) +
                                   "_d" + std::to_string(info.param.dim);
