@@ -1,5 +1,8 @@
 #include "kernels/vector_ops.h"
 
+#include <cmath>
+
+#include "core/number_formats.h"
 #include "kernels/vector_ops_by_rows.h"
 
 namespace lightseek {
@@ -18,8 +21,15 @@ void axpy(float alpha, const float* x, float* y, int64_t n) {
 
 }  // namespace
 
+void decode_fp4_blocks32_scalar(const uint8_t* packed, const uint8_t* scales, int64_t width, float* out) {
+  for (int64_t c = 0; c < width; ++c) {
+    out[c] = std::ldexp(fp4_e2m1_to_f32(fp4_nibble_at(packed, c)), static_cast<int>(scales[c / 32]) - 127);
+  }
+}
+
 const VectorOps& scalar_ops() {
-  static const VectorOps ops = {dot, axpy, scores_by_rows<dot>, weighted_sums_by_rows<axpy>};
+  static const VectorOps ops = {dot, axpy, scores_by_rows<dot>, weighted_sums_by_rows<axpy>,
+                                decode_fp4_blocks32_scalar};
   return ops;
 }
 

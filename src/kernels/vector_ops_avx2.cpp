@@ -185,10 +185,46 @@ void weighted_sums(const float* weights, int64_t heads, const float* const* rows
   }
 }
 
+// Whole blocks whose 2^(scale − 127) is a normal float (codes 1..254). Magnitudes by table
+// (the codes doubled, so integers; halved in the scale), then the code's sign bit: -0 stays -0
+// as in the scalar definition. Other blocks, and a last partial one, take the scalar code.
+void decode_fp4_blocks32(const uint8_t* packed, const uint8_t* scales, int64_t width, float* out) {
+  const __m128i doubled_magnitude = _mm_setr_epi8(0, 1, 2, 3, 4, 6, 8, 12, 0, 1, 2, 3, 4, 6, 8, 12);
+  const __m128i low_nibbles = _mm_set1_epi8(0x0F);
+  const __m256i sign_bit = _mm256_set1_epi32(static_cast<int>(0x80000000u));
+  int64_t c = 0;
+  for (; c + 32 <= width; c += 32) {
+    const uint8_t code = scales[c / 32];
+    if (code < 1 || code > 254) {
+      decode_fp4_blocks32_scalar(packed + c / 2, scales + c / 32, 32, out + c);
+      continue;
+    }
+    // 2^(code − 127) / 2, exact: the smallest, 2^-127, is a subnormal float.
+    const __m256 half_scale =
+        _mm256_mul_ps(_mm256_castsi256_ps(_mm256_set1_epi32(static_cast<int>(code) << 23)), _mm256_set1_ps(0.5f));
+    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(packed + c / 2));
+    const __m128i even = _mm_and_si128(bytes, low_nibbles);
+    const __m128i odd = _mm_and_si128(_mm_srli_epi16(bytes, 4), low_nibbles);
+    // Columns in order: the low nibble of each byte is the even column.
+    const __m128i nibbles[2] = {_mm_unpacklo_epi8(even, odd), _mm_unpackhi_epi8(even, odd)};
+    for (int h = 0; h < 2; ++h) {
+      const __m128i magnitude = _mm_shuffle_epi8(doubled_magnitude, nibbles[h]);
+      for (int e = 0; e < 2; ++e) {
+        const __m128i part_magnitude = e == 0 ? magnitude : _mm_srli_si128(magnitude, 8);
+        const __m128i part_nibbles = e == 0 ? nibbles[h] : _mm_srli_si128(nibbles[h], 8);
+        const __m256 value = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(part_magnitude)), half_scale);
+        const __m256i sign = _mm256_and_si256(_mm256_slli_epi32(_mm256_cvtepu8_epi32(part_nibbles), 28), sign_bit);
+        _mm256_storeu_ps(out + c + 16 * h + 8 * e, _mm256_xor_ps(value, _mm256_castsi256_ps(sign)));
+      }
+    }
+  }
+  if (c < width) decode_fp4_blocks32_scalar(packed + c / 2, scales + c / 32, width - c, out + c);
+}
+
 }  // namespace
 
 const VectorOps& avx2_ops() {
-  static const VectorOps ops = {dot, axpy, scores, weighted_sums};
+  static const VectorOps ops = {dot, axpy, scores, weighted_sums, decode_fp4_blocks32};
   return ops;
 }
 

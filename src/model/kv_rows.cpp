@@ -1,11 +1,13 @@
 #include "model/kv_rows.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 
 #include "core/error.h"
 #include "core/number_formats.h"
+#include "kernels/vector_ops.h"
 
 namespace lightseek {
 
@@ -14,24 +16,15 @@ constexpr float kFp8Max = 448.0f, kFp8AmaxFloor = 1e-4f;
 constexpr float kFp4Max = 6.0f;
 const float kFp4AmaxFloor = 6.0f * std::ldexp(1.0f, -126);
 
-// Every code's value, so that reading a row costs a table load per channel (fast numerics decode
-// every index key once per token: 16K keys at a 64K context).
-struct CodeValues {
-  float fp8[256];
-  float fp4_pair[256][2];  // a byte's low nibble (the even channel), then its high nibble
-};
-
-const CodeValues& code_values() {
-  static const CodeValues values = [] {
-    CodeValues v;
-    for (int code = 0; code < 256; ++code) {
-      v.fp8[code] = fp8_e4m3_to_f32(static_cast<uint8_t>(code));
-      v.fp4_pair[code][0] = fp4_e2m1_to_f32(static_cast<uint8_t>(code & 0x0F));
-      v.fp4_pair[code][1] = fp4_e2m1_to_f32(static_cast<uint8_t>(code >> 4));
-    }
+// Every FP8 code's value, so that reading a row costs a table load per channel (attention
+// decodes its selected entries once per token: all of an HCA layer's, 8K at a 1M context).
+const float* fp8_values() {
+  static const auto values = [] {
+    std::array<float, 256> v;
+    for (int code = 0; code < 256; ++code) v[static_cast<size_t>(code)] = fp8_e4m3_to_f32(static_cast<uint8_t>(code));
     return v;
   }();
-  return values;
+  return values.data();
 }
 
 // The block's power-of-two scale exponent, computed as kernels/quantize's round trip does.
@@ -100,33 +93,25 @@ void KvRows::read(int64_t index, float* out) const {
   const uint8_t* in = data_.data() + index * row_bytes_;
   const bool fp8 = format_ == KvRowFormat::Fp8Blocks64;
   const uint8_t* scales = in + (fp8 ? quantized_ : quantized_ / 2);
+  if (!fp8) {  // the indexer decodes every key once per token: SIMD where the CPU has it
+    vector_ops().decode_fp4_blocks32(in, scales, quantized_, out);
+    return;
+  }
   for (int64_t b = 0; b * block_ < quantized_; ++b) {
     const int64_t begin = b * block_, end = std::min(quantized_, begin + block_);
     const int exponent = static_cast<int>(scales[b]) - 127;
-    // One multiplication by the block's power of two instead of ldexp per channel (fast
-    // numerics decode every index key per token): the same correctly rounded value, since
-    // 2^exponent is an exact float32 for every exponent but 128 (scale code 255, never written).
+    // One multiplication by the block's power of two instead of ldexp per channel: the same
+    // correctly rounded value, since 2^exponent is an exact float32 for every exponent but 128
+    // (scale code 255, never written).
     if (exponent > 127) {
-      for (int64_t c = begin; c < end; ++c) {
-        out[c] = std::ldexp(fp8 ? fp8_e4m3_to_f32(in[c]) : fp4_e2m1_to_f32(fp4_nibble_at(in, c)), exponent);
-      }
+      for (int64_t c = begin; c < end; ++c) out[c] = std::ldexp(fp8_e4m3_to_f32(in[c]), exponent);
       continue;
     }
     const float scale = std::ldexp(1.0f, exponent);
-    const CodeValues& values = code_values();
-    if (fp8) {
-      for (int64_t c = begin; c < end; ++c) out[c] = values.fp8[in[c]] * scale;
-    } else {  // blocks of 32 start at even channels: whole bytes
-      for (int64_t c = begin; c < end; c += 2) {
-        const float* pair = values.fp4_pair[in[c / 2]];
-        out[c] = pair[0] * scale;
-        if (c + 1 < end) out[c + 1] = pair[1] * scale;
-      }
-    }
+    const float* values = fp8_values();
+    for (int64_t c = begin; c < end; ++c) out[c] = values[in[c]] * scale;
   }
-  if (fp8) {
-    std::memcpy(out + quantized_, scales + (quantized_ + block_ - 1) / block_, static_cast<size_t>(width_ - quantized_) * 4);
-  }
+  std::memcpy(out + quantized_, scales + (quantized_ + block_ - 1) / block_, static_cast<size_t>(width_ - quantized_) * 4);
 }
 
 const float* KvRows::f32_data() const { return format_ == KvRowFormat::F32 ? floats_.data() : nullptr; }

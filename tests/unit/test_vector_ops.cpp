@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <vector>
 
+#include "core/number_formats.h"
 #include "kernels/cpu_features.h"
 #include "kernels/vector_ops.h"
 #include "random_values.h"
@@ -94,6 +96,44 @@ INSTANTIATE_TEST_SUITE_P(Shapes, VectorOpsAttention,
                            return "h" + std::to_string(info.param.heads) + "_n" + std::to_string(info.param.rows) +
                                   "_d" + std::to_string(info.param.dim);
                          });
+
+}  // namespace
+}  // namespace lightseek
+
+namespace lightseek {
+namespace {
+
+// Every ISA decodes FP4 rows to the very bits of the definition (code value · 2^(scale − 127),
+// ldexp per value): every code, -0 included, scale codes at both ends (0 and 1 give subnormal
+// scales, 255 an overflowing one), whole and partial last blocks.
+TEST(VectorOps, Fp4RowsDecodeToTheDefinitionsBitsOnEveryIsa) {
+  for (int64_t width : {32, 64, 128, 100, 46, 2}) {
+    const int64_t blocks = (width + 31) / 32;
+    std::vector<uint8_t> packed(static_cast<size_t>((width + 1) / 2)), scales(static_cast<size_t>(blocks));
+    for (size_t i = 0; i < packed.size(); ++i) packed[i] = static_cast<uint8_t>(i * 37 + 8 * (i % 3));
+    const uint8_t scale_codes[] = {127, 0, 1, 2, 254, 255, 100, 140};
+    for (size_t b = 0; b < scales.size(); ++b) scales[b] = scale_codes[(b + static_cast<size_t>(width)) % 8];
+    for (uint8_t code : scale_codes) {
+      scales[0] = code;
+      std::vector<float> expected(static_cast<size_t>(width));
+      for (int64_t c = 0; c < width; ++c) {
+        expected[c] = std::ldexp(fp4_e2m1_to_f32(fp4_nibble_at(packed.data(), c)), static_cast<int>(scales[c / 32]) - 127);
+      }
+      for (Isa isa : supported_isas()) {
+        std::vector<float> out(static_cast<size_t>(width) + 1, 42.0f);
+        vector_ops_for(isa).decode_fp4_blocks32(packed.data(), scales.data(), width, out.data());
+        for (int64_t c = 0; c < width; ++c) {
+          uint32_t got, want;
+          std::memcpy(&got, &out[c], 4);
+          std::memcpy(&want, &expected[c], 4);
+          ASSERT_EQ(got, want) << isa_name(isa) << " width " << width << " scale code " << int{code} << " column " << c
+                               << ": " << out[c] << " vs " << expected[c];
+        }
+        EXPECT_EQ(out[width], 42.0f) << isa_name(isa) << ": wrote past the row";
+      }
+    }
+  }
+}
 
 }  // namespace
 }  // namespace lightseek
