@@ -64,10 +64,14 @@ void Indexer::select(const float* q, const float* w, const AttentionState& state
           }
         }
         ops.scores(q, heads_, dim_, block_keys.data(), n, dim_, 1.0f, head_scores.data());
-        for (int64_t i = 0; i < n; ++i) {
-          float score = 0.0f;
-          for (int64_t h = 0; h < heads_; ++h) score += w[h] * std::max(0.0f, head_scores[h * n + i]);
-          scores[s0 + i] = score;
+        // Heads outer, keys inner (contiguous, so the compiler vectorises it); each key's sum
+        // still runs over the heads in order, as the scalar path adds them.
+        float* block_scores = scores.data() + s0;
+        std::fill(block_scores, block_scores + n, 0.0f);
+        for (int64_t h = 0; h < heads_; ++h) {
+          const float weight = w[h];
+          const float* head = head_scores.data() + h * n;
+          for (int64_t i = 0; i < n; ++i) block_scores[i] += weight * std::max(0.0f, head[i]);
         }
       }
     });
