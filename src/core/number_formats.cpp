@@ -1,10 +1,20 @@
 #include "core/number_formats.h"
 
+#include <array>
 #include <bit>
 #include <cmath>
 #include <limits>
 
 namespace lightseek {
+
+const float* fp8_e4m3_values() {
+  static const auto values = [] {
+    std::array<float, 256> v;
+    for (int code = 0; code < 256; ++code) v[static_cast<size_t>(code)] = fp8_e4m3_to_f32(static_cast<uint8_t>(code));
+    return v;
+  }();
+  return values.data();
+}
 
 uint16_t f32_to_bf16(float value) {
   const uint32_t bits = std::bit_cast<uint32_t>(value);

@@ -15,6 +15,8 @@ uint16_t f32_to_bf16(float value);
 
 // FP8 e4m3fn: bias 7, max ±448, subnormals 2^-9·m, codes 0x7F/0xFF are NaN, no infinities.
 float fp8_e4m3_to_f32(uint8_t code);
+// fp8_e4m3_to_f32 of every code, [256]: one load per element for loops over many codes.
+const float* fp8_e4m3_values();
 // Round to nearest, ties to even, saturating to ±448; NaN maps to 0x7F (sign kept).
 uint8_t f32_to_fp8_e4m3(float value);
 

@@ -1,7 +1,6 @@
 #include "model/kv_rows.h"
 
 #include <algorithm>
-#include <array>
 #include <cmath>
 #include <cstring>
 
@@ -15,17 +14,6 @@ namespace {
 constexpr float kFp8Max = 448.0f, kFp8AmaxFloor = 1e-4f;
 constexpr float kFp4Max = 6.0f;
 const float kFp4AmaxFloor = 6.0f * std::ldexp(1.0f, -126);
-
-// Every FP8 code's value, so that reading a row costs a table load per channel (attention
-// decodes its selected entries once per token: all of an HCA layer's, 8K at a 1M context).
-const float* fp8_values() {
-  static const auto values = [] {
-    std::array<float, 256> v;
-    for (int code = 0; code < 256; ++code) v[static_cast<size_t>(code)] = fp8_e4m3_to_f32(static_cast<uint8_t>(code));
-    return v;
-  }();
-  return values.data();
-}
 
 // The block's power-of-two scale exponent, computed as kernels/quantize's round trip does.
 int block_exponent(const float* values, int64_t count, float qmax, float amax_floor) {
@@ -108,7 +96,7 @@ void KvRows::read(int64_t index, float* out) const {
       continue;
     }
     const float scale = std::ldexp(1.0f, exponent);
-    const float* values = fp8_values();
+    const float* values = fp8_e4m3_values();
     for (int64_t c = begin; c < end; ++c) out[c] = values[in[c]] * scale;
   }
   std::memcpy(out + quantized_, scales + (quantized_ + block_ - 1) / block_, static_cast<size_t>(width_ - quantized_) * 4);

@@ -35,6 +35,17 @@ TEST(NumberFormats, Fp8E4m3EncodeRoundTripsEveryCode) {
   }
 }
 
+TEST(NumberFormats, Fp8E4m3TableHoldsEveryCodesValue) {
+  const float* values = fp8_e4m3_values();
+  for (int code = 0; code < 256; ++code) {
+    const float expected = fp8_e4m3_to_f32(static_cast<uint8_t>(code));
+    uint32_t got, want;
+    std::memcpy(&got, &values[code], 4);
+    std::memcpy(&want, &expected, 4);
+    EXPECT_EQ(got, want) << "code " << code;  // bits: -0 and the NaNs included
+  }
+}
+
 TEST(NumberFormats, Fp8E4m3EncodeRoundsToNearestEvenAndSaturates) {
   EXPECT_EQ(f32_to_fp8_e4m3(1.0625f), 0x38);  // halfway 1.0 | 1.125 -> even mantissa (1.0)
   EXPECT_EQ(f32_to_fp8_e4m3(1.1875f), 0x3A);  // halfway 1.125 | 1.25 -> 1.25
