@@ -43,6 +43,12 @@ struct SequenceState {
   std::vector<AttentionState> layers;
 };
 
+// The rows a sequence keeps for compressed KV entries and for index keys: float32, or with
+// coded_kv FP8 entries whose RoPE channels stay float32 (the round trip of spec §9.4 leaves them
+// alone) and FP4 index keys.
+KvRows kv_entry_rows(const ModelConfig& config, bool coded_kv);
+KvRows index_key_rows(const ModelConfig& config, bool coded_kv);
+
 // A fresh state for `layers` (a slice of config.schedule()). coded_kv keeps compressed KV as
 // FP8 and index keys as FP4 (lossless when the numerics round-trip them: reference).
 SequenceState make_sequence_state(const ModelConfig& config, const std::vector<LayerSpec>& layers,

@@ -1,6 +1,6 @@
 #include "runtime/memory_estimate.h"
 
-#include "model/kv_rows.h"
+#include "model/sequence_state.h"
 
 namespace lightseek {
 namespace {
@@ -58,9 +58,8 @@ double kv_bytes_per_token(const ModelConfig& config, KvStorage storage) {
 }
 
 double stored_kv_bytes_per_token(const ModelConfig& config, bool coded_kv) {
-  const KvRows entries = coded_kv ? KvRows::fp8(config.head_dim, config.nope_head_dim()) : KvRows::f32(config.head_dim);
-  const KvRows keys = coded_kv ? KvRows::fp4(config.index_head_dim) : KvRows::f32(config.index_head_dim);
-  return growth_per_token(config, static_cast<uint64_t>(entries.row_bytes()), static_cast<uint64_t>(keys.row_bytes()));
+  return growth_per_token(config, static_cast<uint64_t>(kv_entry_rows(config, coded_kv).row_bytes()),
+                          static_cast<uint64_t>(index_key_rows(config, coded_kv).row_bytes()));
 }
 
 SequenceFixedBytes sequence_fixed_bytes(const ModelConfig& config) {
