@@ -146,6 +146,16 @@ bool CaseResult::passed() const {
   return std::all_of(comparisons.begin(), comparisons.end(), [](const Comparison& c) { return c.passed; });
 }
 
+VerifyOptions verify_options_for(const NumericsOptions& numerics) {
+  VerifyOptions options;
+  options.numerics = numerics;
+  if (numerics.mode == Numerics::Fast) {
+    options.min_top1 = numerics.kv_fp8 ? -1.0 : 0.99;
+    options.max_mean_kl = 1e-3;
+  }
+  return options;
+}
+
 std::vector<CaseResult> verify_expectations(const std::filesystem::path& model_dir,
                                             const std::filesystem::path& expected_file, const VerifyOptions& options,
                                             const std::function<void(const CaseResult&)>& report) {

@@ -38,13 +38,9 @@ class OracleVerify : public ::testing::TestWithParam<OracleFile> {};
 // Every case of every fixture preset, the way it was recorded, at the fixture's tolerance.
 TEST_P(OracleVerify, EveryCaseMatchesTheReference) {
   const OracleFile& param = GetParam();
-  VerifyOptions options;
-  options.numerics = {param.numerics, param.activation_quant, param.kv_fp8};
+  // The thresholds `verify` applies (for fast numerics: by distribution).
+  VerifyOptions options = verify_options_for({param.numerics, param.activation_quant, param.kv_fp8});
   options.atol = 1e-4;
-  if (param.numerics == Numerics::Fast) {  // the thresholds `verify --numerics fast` applies
-    options.min_top1 = param.kv_fp8 ? -1.0 : 0.99;
-    options.max_mean_kl = 1e-3;
-  }
   const auto results =
       verify_expectations(oracle_dir(param.preset), oracle_dir(param.preset) / param.file, options);
   ASSERT_FALSE(results.empty());
@@ -100,6 +96,19 @@ INSTANTIATE_TEST_SUITE_P(
                       OracleFile{"tiny_native", "expected_qat.safetensors", Numerics::Fast, true, true},
                       OracleFile{"flash_ratios_native", "expected_qat.safetensors", Numerics::Fast, true, true}),
     oracle_name);
+
+TEST(OracleVerify, FastNumericsAreJudgedByDistribution) {
+  const VerifyOptions exact = verify_options_for({Numerics::Exact, true});
+  EXPECT_LT(exact.min_top1, 0.0);
+  EXPECT_LT(exact.max_mean_kl, 0.0);  // every logit within atol
+  const VerifyOptions fast = verify_options_for({Numerics::Fast, true});
+  EXPECT_EQ(fast.min_top1, 0.99);
+  EXPECT_EQ(fast.max_mean_kl, 1e-3);
+  const VerifyOptions fast_fp8 = verify_options_for({Numerics::Fast, true, /*kv_fp8=*/true});
+  EXPECT_LT(fast_fp8.min_top1, 0.0);  // the mean KL alone
+  EXPECT_EQ(fast_fp8.max_mean_kl, 1e-3);
+  EXPECT_TRUE(fast_fp8.numerics.kv_fp8);
+}
 
 TEST(OracleVerify, WrongNumericsFailClearly) {
   // The exact reference against the QAT expectations differs by O(1): the modes are not interchangeable.
