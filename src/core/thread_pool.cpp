@@ -59,7 +59,13 @@ void ThreadPool::worker_loop(int index) {
     }
     seen = now;
     if (stopping_.load()) return;
-    if (index < parts_) run_part(index);
+    if (index < parts_) {
+      if (piece_ > 0) {
+        run_pieces(index);
+      } else {
+        run_part(index);
+      }
+    }
     pending_.fetch_sub(1, std::memory_order_acq_rel);
   }
 }
@@ -78,10 +84,46 @@ void ThreadPool::parallel_for(int64_t count, int64_t grain, const std::function<
   count_ = count;
   chunk_ = (units + parts - 1) / parts * grain;
   parts_ = parts;
+  piece_ = 0;
+  run_region();
+}
+
+void ThreadPool::parallel_for_balanced(int64_t count, int64_t grain, int pieces_per_thread,
+                                       const std::function<void(int64_t, int64_t, int)>& body) {
+  if (count <= 0) return;
+  grain = std::max<int64_t>(1, grain);
+  const int64_t units = (count + grain - 1) / grain;
+  const int parts = static_cast<int>(std::min<int64_t>(threads(), units));
+  if (parts == 1 || inside_pool_body) {
+    body(0, count, 0);
+    return;
+  }
+  std::lock_guard lock(dispatch_mutex_);
+  body_ = &body;
+  count_ = count;
+  parts_ = parts;
+  const int64_t wanted = std::min<int64_t>(units, int64_t{parts} * std::max(1, pieces_per_thread));
+  piece_ = (units + wanted - 1) / wanted * grain;
+  const int64_t pieces = (count + piece_ - 1) / piece_;
+  const int64_t per_part = (pieces + parts - 1) / parts;
+  if (ranges_.size() < static_cast<size_t>(parts)) ranges_ = std::vector<PieceRange>(static_cast<size_t>(threads()));
+  for (int p = 0; p < parts; ++p) {
+    const auto front = static_cast<uint64_t>(std::min(pieces, p * per_part));
+    const auto back = static_cast<uint64_t>(std::min(pieces, (p + 1) * per_part));
+    ranges_[static_cast<size_t>(p)].front_back.store(front << 32 | back, std::memory_order_relaxed);
+  }
+  run_region();
+}
+
+void ThreadPool::run_region() {
   pending_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
   generation_.fetch_add(1, std::memory_order_acq_rel);
   generation_.notify_all();
-  run_part(0);
+  if (piece_ > 0) {
+    run_pieces(0);
+  } else {
+    run_part(0);
+  }
   // Spin first (parts finish within microseconds when every thread has a core), then yield: on
   // a busy machine a worker may be off its core for a whole time slice, and spinning then only
   // keeps it off longer.
@@ -90,6 +132,36 @@ void ThreadPool::parallel_for(int64_t count, int64_t grain, const std::function<
       cpu_relax();
     } else {
       std::this_thread::yield();
+    }
+  }
+}
+
+void ThreadPool::run_piece(int64_t piece, int thread) {
+  const int64_t begin = piece * piece_;
+  const int64_t end = std::min(count_, begin + piece_);
+  inside_pool_body = true;
+  (*body_)(begin, end, thread);
+  inside_pool_body = false;
+}
+
+void ThreadPool::run_pieces(int part) {
+  constexpr uint64_t kLow = 0xffffffffu;
+  // Own part from the front, so each thread streams through contiguous memory...
+  std::atomic<uint64_t>& own = ranges_[static_cast<size_t>(part)].front_back;
+  for (uint64_t state = own.load(std::memory_order_acquire); (state >> 32) < (state & kLow);) {
+    if (own.compare_exchange_weak(state, state + (uint64_t{1} << 32), std::memory_order_acq_rel)) {
+      run_piece(static_cast<int64_t>(state >> 32), part);
+      state = own.load(std::memory_order_acquire);
+    }
+  }
+  // ...then the others' last pieces, far from where their owners are working.
+  for (int step = 1; step < parts_; ++step) {
+    std::atomic<uint64_t>& other = ranges_[static_cast<size_t>((part + step) % parts_)].front_back;
+    for (uint64_t state = other.load(std::memory_order_acquire); (state >> 32) < (state & kLow);) {
+      if (other.compare_exchange_weak(state, state - 1, std::memory_order_acq_rel)) {
+        run_piece(static_cast<int64_t>(state & kLow) - 1, part);
+        state = other.load(std::memory_order_acquire);
+      }
     }
   }
 }

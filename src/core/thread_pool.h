@@ -28,9 +28,27 @@ class ThreadPool {
   // serially on the calling thread.
   void parallel_for(int64_t count, int64_t grain, const std::function<void(int64_t, int64_t, int)>& body);
 
+  // Like parallel_for, but each thread's contiguous part is cut into `pieces_per_thread` pieces
+  // (multiples of `grain`), and a thread that finishes its own part takes the pieces another has
+  // not started, from that part's end. On a shared machine one thread is often held up (another
+  // process, a page fault), and a fixed split leaves the others idle until it catches up. body
+  // may run several times on one thread; ranges stay disjoint and cover [0, count).
+  void parallel_for_balanced(int64_t count, int64_t grain, int pieces_per_thread,
+                             const std::function<void(int64_t, int64_t, int)>& body);
+
  private:
+  // A part's unclaimed pieces [front, back), as front << 32 | back so that one compare-exchange
+  // claims a piece: its owner takes them from the front, helpers from the back.
+  struct alignas(64) PieceRange {
+    std::atomic<uint64_t> front_back{0};
+  };
+
   void worker_loop(int index);
   void run_part(int part);
+  void run_pieces(int part);
+  void run_piece(int64_t piece, int thread);
+  // Publishes the region set up in the members, runs part 0 on the caller and waits for the rest.
+  void run_region();
 
   std::vector<std::thread> workers_;
   std::atomic<uint64_t> generation_{0};
@@ -40,6 +58,9 @@ class ThreadPool {
   const std::function<void(int64_t, int64_t, int)>* body_ = nullptr;
   int64_t count_ = 0, chunk_ = 0;
   int parts_ = 0;
+  // Balanced regions: piece_ > 0, and ranges_[p] holds part p's unclaimed pieces.
+  int64_t piece_ = 0;
+  std::vector<PieceRange> ranges_;
   std::mutex dispatch_mutex_;
 };
 

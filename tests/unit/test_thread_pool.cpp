@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <thread>
 #include <vector>
 
@@ -57,6 +58,54 @@ TEST(ThreadPool, CallersOnSeveralThreadsTakeTurns) {
   }
   for (auto& caller : callers) caller.join();
   EXPECT_EQ(total.load(), 3 * 500 * 100);
+}
+
+TEST(ThreadPool, BalancedRegionsCoverEveryIndexExactlyOnceInGrainMultiples) {
+  ThreadPool pool(3);
+  for (int pieces : {1, 4, 100}) {
+    for (int64_t count : {1, 5, 16, 17, 1000, 4099}) {
+      std::vector<std::atomic<int>> hits(count);
+      std::atomic<int> bad_boundaries{0};
+      pool.parallel_for_balanced(count, 4, pieces, [&](int64_t begin, int64_t end, int thread) {
+        if (begin % 4 != 0 || begin >= end || thread < 0 || thread >= pool.threads()) bad_boundaries++;
+        for (int64_t i = begin; i < end; ++i) hits[i]++;
+      });
+      for (int64_t i = 0; i < count; ++i) {
+        ASSERT_EQ(hits[i].load(), 1) << "pieces " << pieces << " count " << count << " index " << i;
+      }
+      EXPECT_EQ(bad_boundaries.load(), 0);
+      // A plain region right after must not see the pieces of the balanced one.
+      std::atomic<int64_t> total{0};
+      pool.parallel_for(count, 3, [&](int64_t begin, int64_t end, int) { total += end - begin; });
+      EXPECT_EQ(total.load(), count);
+    }
+  }
+}
+
+TEST(ThreadPool, ABalancedRegionMovesWorkAwayFromAThreadThatFallsBehind) {
+  ThreadPool pool(2);
+  std::vector<std::atomic<int>> done_by(2);
+  std::atomic<bool> delayed{false};
+  pool.parallel_for_balanced(64, 1, 8, [&](int64_t begin, int64_t end, int thread) {
+    // The calling thread's first piece stalls, as if its core were taken away.
+    if (thread == 0 && !delayed.exchange(true)) std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    done_by[static_cast<size_t>(thread)] += static_cast<int>(end - begin);
+  });
+  EXPECT_EQ(done_by[0].load() + done_by[1].load(), 64);
+  // Its own half is 32 indices in 8 pieces of 4; the worker takes every piece it had not started.
+  EXPECT_EQ(done_by[0].load(), 4);
+  EXPECT_EQ(done_by[1].load(), 60);
+}
+
+TEST(ThreadPool, NestedBalancedRegionsRunOnTheCallingThread) {
+  ThreadPool pool(2);
+  std::atomic<int> inner{0};
+  pool.parallel_for_balanced(4, 1, 2, [&](int64_t begin, int64_t end, int) {
+    for (int64_t i = begin; i < end; ++i) {
+      pool.parallel_for_balanced(10, 1, 4, [&](int64_t b, int64_t e, int) { inner += static_cast<int>(e - b); });
+    }
+  });
+  EXPECT_EQ(inner.load(), 40);
 }
 
 TEST(ThreadPool, RejectsAThreadCountBelowOne) { EXPECT_THROW(ThreadPool(0), Error); }
