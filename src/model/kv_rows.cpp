@@ -40,14 +40,12 @@ KvRows KvRows::fp4(int64_t width) {
 }
 
 void KvRows::append(const float* row) {
+  uint8_t* out = storage_.extend(static_cast<size_t>(row_bytes_));
   ++count_;
   if (format_ == KvRowFormat::F32) {
-    floats_.insert(floats_.end(), row, row + width_);
+    std::memcpy(out, row, static_cast<size_t>(width_) * sizeof(float));
     return;
   }
-  const size_t offset = data_.size();
-  data_.resize(offset + static_cast<size_t>(row_bytes_));
-  uint8_t* out = data_.data() + offset;
   const bool fp8 = format_ == KvRowFormat::Fp8Blocks64;
   const int64_t blocks = (quantized_ + block_ - 1) / block_;  // the last one may be partial
   uint8_t* codes = out;
@@ -74,11 +72,11 @@ void KvRows::append(const float* row) {
 }
 
 void KvRows::read(int64_t index, float* out) const {
+  const uint8_t* in = storage_.data() + index * row_bytes_;
   if (format_ == KvRowFormat::F32) {
-    std::copy_n(floats_.data() + index * width_, width_, out);
+    std::memcpy(out, in, static_cast<size_t>(width_) * sizeof(float));
     return;
   }
-  const uint8_t* in = data_.data() + index * row_bytes_;
   const bool fp8 = format_ == KvRowFormat::Fp8Blocks64;
   const uint8_t* scales = in + (fp8 ? quantized_ : quantized_ / 2);
   if (!fp8) {  // the indexer decodes every key once per token: SIMD where the CPU has it
@@ -102,14 +100,12 @@ void KvRows::read(int64_t index, float* out) const {
   std::memcpy(out + quantized_, scales + (quantized_ + block_ - 1) / block_, static_cast<size_t>(width_ - quantized_) * 4);
 }
 
-const float* KvRows::f32_data() const { return format_ == KvRowFormat::F32 ? floats_.data() : nullptr; }
-
-std::span<const uint8_t> KvRows::stored_bytes() const {
-  if (format_ == KvRowFormat::F32) {
-    return {reinterpret_cast<const uint8_t*>(floats_.data()), floats_.size() * sizeof(float)};
-  }
-  return data_;
+const float* KvRows::f32_data() const {
+  // The mapping is page-aligned, and every row a whole number of floats.
+  return format_ == KvRowFormat::F32 ? reinterpret_cast<const float*>(storage_.data()) : nullptr;
 }
+
+std::span<const uint8_t> KvRows::stored_bytes() const { return {storage_.data(), storage_.size()}; }
 
 void KvRows::assign_stored(int64_t count, std::span<const uint8_t> bytes) {
   // Division instead of count × row_bytes: a corrupt count must not overflow into a match.
@@ -120,15 +116,9 @@ void KvRows::assign_stored(int64_t count, std::span<const uint8_t> bytes) {
   if (!sizes_match) {
     fail("KV rows: ", bytes.size(), " bytes do not hold ", count, " rows of ", row_bytes_, " bytes");
   }
+  storage_.clear();
+  if (!bytes.empty()) std::memcpy(storage_.extend(bytes.size()), bytes.data(), bytes.size());
   count_ = count;
-  if (format_ == KvRowFormat::F32) {
-    floats_.resize(bytes.size() / sizeof(float));
-    if (!bytes.empty()) std::memcpy(floats_.data(), bytes.data(), bytes.size());
-    data_.clear();
-  } else {
-    data_.assign(bytes.begin(), bytes.end());
-    floats_.clear();
-  }
 }
 
 }  // namespace lightseek

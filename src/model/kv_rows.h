@@ -9,7 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
-#include <vector>
+#include "core/append_buffer.h"
 
 namespace lightseek {
 
@@ -31,7 +31,7 @@ class KvRows {
   KvRowFormat format() const { return format_; }
   int64_t width() const { return width_; }
   int64_t count() const { return count_; }
-  size_t bytes() const { return floats_.size() * sizeof(float) + data_.size(); }
+  size_t bytes() const { return storage_.size(); }
 
   // Stores a row of `width` floats: exactly for float32 rows and for rows that went through the
   // matching round trip (kernels/quantize); other values are rounded as that round trip would.
@@ -65,8 +65,7 @@ class KvRows {
   int64_t block_ = 0;      // channels per scale
   int64_t row_bytes_ = 0;
   int64_t count_ = 0;
-  std::vector<float> floats_;  // F32 rows
-  std::vector<uint8_t> data_;  // coded rows
+  AppendBuffer storage_;  // count_ rows of row_bytes_ (float32 rows in the host's byte order)
 };
 
 }  // namespace lightseek

@@ -82,6 +82,38 @@ TEST(KvRows, Float32RowsAreKeptAsGiven) {
   EXPECT_EQ(rows.bytes(), 2u * 96 * 4);
 }
 
+TEST(KvRows, CopiesAreIndependentAndGrowingKeepsEveryRow) {
+  std::mt19937 rng(12);
+  for (KvRows rows : {KvRows::f32(96), KvRows::fp8(96, 64), KvRows::fp4(96)}) {
+    std::vector<std::vector<float>> written;
+    // Enough rows that the store grows many times (a prefix snapshot copies a state mid-way).
+    for (int i = 0; i < 3000; ++i) {
+      written.push_back(random_row(96, rng, 1.0f));
+      rows.append(written.back().data());
+    }
+    const KvRows snapshot = rows;
+    for (int i = 0; i < 3000; ++i) {
+      written.push_back(random_row(96, rng, 1.0f));
+      rows.append(written.back().data());
+    }
+    ASSERT_EQ(snapshot.count(), 3000);
+    ASSERT_EQ(rows.count(), 6000);
+    EXPECT_EQ(rows.bytes(), 6000u * static_cast<size_t>(rows.row_bytes()));
+    std::vector<float> from_rows(96), from_snapshot(96), expected(96);
+    for (int i = 0; i < 6000; ++i) {
+      expected = written[static_cast<size_t>(i)];
+      if (rows.format() == KvRowFormat::Fp8Blocks64) fp8_roundtrip_blocks(expected.data(), 64, 64);
+      if (rows.format() == KvRowFormat::Fp4Blocks32) fp4_roundtrip_blocks(expected.data(), 96, 32);
+      rows.read(i, from_rows.data());
+      ASSERT_EQ(from_rows, expected) << "row " << i;
+      if (i < 3000) {
+        snapshot.read(i, from_snapshot.data());
+        ASSERT_EQ(from_snapshot, expected) << "snapshot row " << i;
+      }
+    }
+  }
+}
+
 TEST(KvRows, PartialLastBlocksAsTheRoundTripMakesThem) {
   // The tiny fixtures: 64-wide rows, 48 quantised channels (one partial FP8 block).
   std::mt19937 rng(11);
