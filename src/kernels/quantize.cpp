@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "core/number_formats.h"
 
@@ -35,6 +36,38 @@ void fp8_roundtrip_blocks(float* values, int64_t count, int64_t block) {
 void fp4_roundtrip_blocks(float* values, int64_t count, int64_t block) {
   roundtrip_blocks(values, count, block, 6.0f, 6.0f * std::ldexp(1.0f, -126),
                    [](float x) { return fp4_e2m1_to_f32(f32_to_fp4_e2m1(x)); });
+}
+
+bool fp4_rows_as_int8(const float* values, int64_t rows, int64_t dim, int8_t* codes, float* scale) {
+  if (dim % 32 != 0) return false;
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* row = values + r * dim;
+    int lowest = std::numeric_limits<int>::max(), highest = std::numeric_limits<int>::min();
+    for (int64_t b = 0; b < dim / 32; ++b) {
+      float amax = 0.0f;
+      for (int64_t i = 0; i < 32; ++i) amax = std::max(amax, std::fabs(row[32 * b + i]));
+      if (!std::isfinite(amax)) return false;
+      if (amax == 0.0f) continue;  // a zero block takes no part
+      const int exponent = ceil_log2(amax / 6.0f);  // the smallest e with every |value| ≤ 6 · 2^e
+      lowest = std::min(lowest, exponent);
+      highest = std::max(highest, exponent);
+    }
+    if (highest < lowest) lowest = highest = 0;  // an all-zero row
+    if (highest - lowest > 2) return false;
+    for (int64_t b = 0; b < dim / 32; ++b) {
+      for (int64_t m = 0; m < 32; ++m) {
+        const int64_t column = 32 * b + (m < 16 ? 2 * m : 2 * (m - 16) + 1);
+        // The doubled code times 2^(e − lowest); exact, a power-of-two scaling. Only the
+        // products need to be exact: any integer up to 48 will do.
+        const float doubled = std::ldexp(row[column], 1 - lowest);
+        const float whole = std::nearbyint(doubled);
+        if (whole != doubled || std::fabs(whole) > 48.0f) return false;
+        codes[r * dim + 32 * b + m] = static_cast<int8_t>(whole);
+      }
+    }
+    scale[r] = std::ldexp(1.0f, lowest - 1);
+  }
+  return true;
 }
 
 void hadamard_transform(float* values, int64_t n) {

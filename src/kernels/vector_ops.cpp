@@ -1,6 +1,7 @@
 #include "kernels/vector_ops.h"
 
 #include <cmath>
+#include <vector>
 
 #include "core/number_formats.h"
 #include "kernels/vector_ops_by_rows.h"
@@ -27,9 +28,34 @@ void decode_fp4_blocks32_scalar(const uint8_t* packed, const uint8_t* scales, in
   }
 }
 
+void fp4_key_scores_scalar(const int8_t* q, const float* q_scale, int64_t heads, int64_t dim, const uint8_t* keys,
+                           int64_t key_stride, int64_t n, float* out, int64_t out_stride) {
+  std::vector<double> key(static_cast<size_t>(dim));
+  for (int64_t j = 0; j < n; ++j) {
+    const uint8_t* codes = keys + j * key_stride;
+    const uint8_t* scales = codes + dim / 2;
+    // The key's values in the queries' column order (each 32-block's even columns, then its odd
+    // ones), exact in double.
+    for (int64_t b = 0; b < dim / 32; ++b) {
+      for (int64_t m = 0; m < 32; ++m) {
+        const int64_t column = 32 * b + (m < 16 ? 2 * m : 2 * (m - 16) + 1);
+        key[static_cast<size_t>(32 * b + m)] =
+            std::ldexp(static_cast<double>(fp4_e2m1_to_f32(fp4_nibble_at(codes, column))), static_cast<int>(scales[b]) - 127);
+      }
+    }
+    for (int64_t h = 0; h < heads; ++h) {
+      // Every term is exact in double, and so is their sum unless the block scales lie more
+      // than ~30 octaves apart; one rounding to float32 at the end.
+      double sum = 0.0;
+      for (int64_t c = 0; c < dim; ++c) sum += static_cast<double>(q[h * dim + c]) * key[static_cast<size_t>(c)];
+      out[h * out_stride + j] = static_cast<float>(sum * static_cast<double>(q_scale[h]));
+    }
+  }
+}
+
 const VectorOps& scalar_ops() {
   static const VectorOps ops = {dot, axpy, scores_by_rows<dot>, weighted_sums_by_rows<axpy>,
-                                decode_fp4_blocks32_scalar};
+                                decode_fp4_blocks32_scalar, fp4_key_scores_scalar};
   return ops;
 }
 

@@ -26,6 +26,17 @@ struct VectorOps {
   // on every ISA (code value · 2^(scale − 127), correctly rounded). The indexer decodes every
   // key of a coded cache once per token: 260K keys at a 1M context.
   void (*decode_fp4_blocks32)(const uint8_t* packed, const uint8_t* scales, int64_t width, float* out);
+  // The indexer's scores over a coded cache, in integers: its queries and keys are both FP4 in
+  // 32-blocks with power-of-two scales, so each product of a query and a key is an integer times
+  // a power of two. out[h·out_stride + j] = q_h · key_j, as the float32 nearest the exact value
+  // (it is the exact value while the integer stays below 2^24: always at V4's sizes).
+  //   q: `heads` rows of `dim` int8 (dim a multiple of 32, |q| ≤ 48), each 32-block laid out as
+  //      its even columns, then its odd ones (fp4_rows_as_int8 in kernels/quantize); row h
+  //      stands for q · q_scale[h].
+  //   keys: n rows, key_stride bytes apart, as KvRows::fp4 stores them: dim/2 bytes of FP4 codes
+  //      (low nibble first), then dim/32 e8m0 scales.
+  void (*fp4_key_scores)(const int8_t* q, const float* q_scale, int64_t heads, int64_t dim, const uint8_t* keys,
+                         int64_t key_stride, int64_t n, float* out, int64_t out_stride);
 };
 
 const VectorOps& vector_ops();            // for active_isa()
@@ -34,6 +45,10 @@ const VectorOps& vector_ops_for(Isa isa);  // tests
 namespace vector_kernels {
 // The scalar definition of VectorOps::decode_fp4_blocks32, also the other ISAs' tail.
 void decode_fp4_blocks32_scalar(const uint8_t* packed, const uint8_t* scales, int64_t width, float* out);
+// The scalar definition of VectorOps::fp4_key_scores, which the SIMD versions use for keys
+// their int16 sums cannot take.
+void fp4_key_scores_scalar(const int8_t* q, const float* q_scale, int64_t heads, int64_t dim, const uint8_t* keys,
+                           int64_t key_stride, int64_t n, float* out, int64_t out_stride);
 const VectorOps& scalar_ops();
 const VectorOps& avx2_ops();
 const VectorOps& avx512_ops();

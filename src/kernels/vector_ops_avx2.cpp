@@ -4,6 +4,8 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 
+#include <cstring>
+
 #include "kernels/avx2_conversions.h"
 
 namespace lightseek::vector_kernels {
@@ -241,10 +243,202 @@ void decode_fp4_blocks32(const uint8_t* packed, const uint8_t* scales, int64_t w
   if (c < width) decode_fp4_blocks32_scalar(packed + c / 2, scales + c / 32, width - c, out + c);
 }
 
+// fp4_key_scores: keys of at most this many columns take the int8 path (V4's are 128).
+constexpr int64_t kMaxKeyColumns = 256;
+
+// 2^(code − 128) for an e8m0 code: a doubled FP4 code's step. (Bits, not std::ldexp: this file
+// must not instantiate inline library functions, which the linker could pick for other files.)
+float doubled_code_step(int code) {
+  const uint32_t bits = code >= 2 ? static_cast<uint32_t>(code - 1) << 23 : uint32_t{1} << (21 + code);
+  float step;
+  std::memcpy(&step, &bits, sizeof(step));
+  return step;
+}
+
+// One FP4 key as int8: per 32-block, the doubled codes shifted left by the block's exponent above
+// the key's smallest (|value| ≤ 12 · 4), in the block's even-then-odd column order, the order of
+// the queries (fp4_rows_as_int8). The key is value · scale.
+struct IntegerKey {
+  alignas(32) int8_t value[kMaxKeyColumns];
+  float scale;
+};
+
+// False when the exponents of the key's nonzero blocks span more than 2 octaves: the int16
+// sums of fp4_key_block could then overflow, and the scalar definition takes the key.
+bool integer_key(const uint8_t* codes, int64_t dim, IntegerKey& key) {
+  const uint8_t* scales = codes + dim / 2;
+  const int64_t blocks = dim / 32;
+  int lowest = 1 << 20, highest = -(1 << 20);
+  for (int64_t b = 0; b < blocks; ++b) {
+    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(codes + 16 * b));
+    if (_mm_testz_si128(bytes, _mm_set1_epi8(0x77))) continue;  // only ±0: the scale does not matter
+    const int code = scales[b];
+    lowest = code < lowest ? code : lowest;
+    highest = code > highest ? code : highest;
+  }
+  if (highest < lowest) lowest = highest = 127;  // an all-zero key
+  if (highest - lowest > 2) return false;
+  const __m256i doubled = _mm256_setr_epi8(0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12, 0, 1, 2, 3, 4, 6,
+                                           8, 12, 0, -1, -2, -3, -4, -6, -8, -12);
+  const __m256i low_nibbles = _mm256_set1_epi8(0x0F);
+  for (int64_t b = 0; b < blocks; ++b) {
+    const __m256i bytes = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(codes + 16 * b)));
+    // Even columns (low nibbles) in the low half, odd ones (high nibbles) in the high half.
+    const __m256i nibbles = _mm256_blend_epi32(_mm256_and_si256(bytes, low_nibbles),
+                                               _mm256_and_si256(_mm256_srli_epi16(bytes, 4), low_nibbles), 0xF0);
+    __m256i value = _mm256_shuffle_epi8(doubled, nibbles);
+    for (int shift = static_cast<int>(scales[b]) - lowest; shift > 0; --shift) {
+      value = _mm256_add_epi8(value, value);  // a zero block's shift may exceed 2: it stays 0
+    }
+    _mm256_store_si256(reinterpret_cast<__m256i*>(key.value + 32 * b), value);
+  }
+  key.scale = doubled_code_step(lowest);
+  return true;
+}
+
+// Keys in groups of 8, interleaved for vpmaddubsw: the 32 bytes at (c/4)·32 hold columns
+// c..c+3 (c a multiple of 4) of the 8 keys, 4 bytes each, as value + 48 (unsigned). A key the
+// int8 path cannot take is all 48s (value 0) and left to the scalar definition.
+struct KeyGroup {
+  alignas(32) uint8_t lanes[kMaxKeyColumns * 8];
+  alignas(32) float scale[8];
+  int count = 0;             // keys in the group
+  bool integer[8] = {};      // false: the scalar definition writes this key's column
+};
+
+constexpr int kKeyBias = 48;
+
+void fill_key_group(const uint8_t* keys, int64_t key_stride, int64_t dim, int count, KeyGroup& group,
+                    IntegerKey (&decoded)[8]) {
+  group.count = count;
+  for (int k = 0; k < 8; ++k) {
+    group.integer[k] = k < count && integer_key(keys + k * key_stride, dim, decoded[k]);
+    if (!group.integer[k]) {
+      std::memset(decoded[k].value, 0, static_cast<size_t>(dim));
+      decoded[k].scale = 0.0f;
+    }
+    group.scale[k] = decoded[k].scale;
+  }
+  const __m256i bias = _mm256_set1_epi8(kKeyBias);
+  for (int64_t b = 0; b < dim / 32; ++b) {
+    // An 8×8 transpose of 32-bit lanes: lane t of key k (its columns 4t..4t+3 of the block)
+    // goes to row t, position k.
+    __m256 rows[8];
+    for (int k = 0; k < 8; ++k) {
+      const __m256i value = _mm256_load_si256(reinterpret_cast<const __m256i*>(decoded[k].value + 32 * b));
+      rows[k] = _mm256_castsi256_ps(_mm256_add_epi8(value, bias));
+    }
+    fast_kernels::transpose8x8(rows);
+    for (int t = 0; t < 8; ++t) _mm256_store_ps(reinterpret_cast<float*>(group.lanes + (8 * b + t) * 32), rows[t]);
+  }
+}
+
+// sum += v in sum's own register (GCC 12 otherwise adds into the product's register and copies
+// the sum back, a move per product).
+inline void add_into(__m256i& sum, __m256i v) { __asm__("vpaddd %1, %0, %0" : "+x"(sum) : "x"(v)); }
+
+// HB heads × G groups of 8 keys. Per 8 columns and head: the query's two 4-byte pieces
+// broadcast, two vpmaddubsw against the keys (|pair| ≤ 2·96·48, two pairs ≤ 18432 fit int16),
+// vpmaddwd to int32. Each lane sums one key: no horizontal sums; the +48 of the keys comes off
+// as 48·Σq. Integer sums are exact in any order, and so are the conversion (< 2^24) and the
+// power-of-two scales: the result is the scalar definition's.
+template <int HB, int G>
+void fp4_key_block(const int8_t* q, const float* q_scale, const int32_t* q_sum, int64_t dim,
+                   const KeyGroup* const* groups, float* out, int64_t out_stride) {
+  const __m256i ones = _mm256_set1_epi16(1);
+  __m256i sums[HB][G];
+  for (int i = 0; i < HB; ++i) {
+    for (int g = 0; g < G; ++g) sums[i][g] = _mm256_setzero_si256();
+  }
+  for (int64_t c = 0; c < dim; c += 8) {
+    __m256i first[G], second[G];
+    for (int g = 0; g < G; ++g) {
+      first[g] = _mm256_load_si256(reinterpret_cast<const __m256i*>(groups[g]->lanes + (c / 4) * 32));
+      second[g] = _mm256_load_si256(reinterpret_cast<const __m256i*>(groups[g]->lanes + (c / 4 + 1) * 32));
+    }
+    for (int i = 0; i < HB; ++i) {
+      int32_t piece[2];
+      std::memcpy(piece, q + i * dim + c, 8);
+      const __m256i q_first = _mm256_set1_epi32(piece[0]), q_second = _mm256_set1_epi32(piece[1]);
+      for (int g = 0; g < G; ++g) {
+        const __m256i pairs =
+            _mm256_add_epi16(_mm256_maddubs_epi16(first[g], q_first), _mm256_maddubs_epi16(second[g], q_second));
+        add_into(sums[i][g], _mm256_madd_epi16(pairs, ones));
+      }
+    }
+  }
+  for (int i = 0; i < HB; ++i) {
+    const __m256i bias = _mm256_set1_epi32(kKeyBias * q_sum[i]);
+    const __m256 head_scale = _mm256_set1_ps(q_scale[i]);
+    for (int g = 0; g < G; ++g) {
+      const __m256 dots = _mm256_cvtepi32_ps(_mm256_sub_epi32(sums[i][g], bias));
+      const __m256 scores = _mm256_mul_ps(_mm256_mul_ps(dots, head_scale), _mm256_load_ps(groups[g]->scale));
+      float* row = out + i * out_stride + 8 * g;
+      if (groups[g]->count == 8) {
+        _mm256_storeu_ps(row, scores);
+      } else {
+        alignas(32) float lanes[8];
+        _mm256_store_ps(lanes, scores);
+        for (int k = 0; k < groups[g]->count; ++k) row[k] = lanes[k];
+      }
+    }
+  }
+}
+
+template <int G>
+void fp4_groups_all_heads(const int8_t* q, const float* q_scale, const int32_t* q_sum, int64_t heads, int64_t dim,
+                          const KeyGroup* const* groups, float* out, int64_t out_stride) {
+  int64_t h = 0;
+  for (; h + 4 <= heads; h += 4) {
+    fp4_key_block<4, G>(q + h * dim, q_scale + h, q_sum + h, dim, groups, out + h * out_stride, out_stride);
+  }
+  for (; h < heads; ++h) {
+    fp4_key_block<1, G>(q + h * dim, q_scale + h, q_sum + h, dim, groups, out + h * out_stride, out_stride);
+  }
+}
+
+void fp4_key_scores(const int8_t* q, const float* q_scale, int64_t heads, int64_t dim, const uint8_t* keys,
+                    int64_t key_stride, int64_t n, float* out, int64_t out_stride) {
+  constexpr int64_t kMaxHeads = 256;
+  if (dim % 32 != 0 || dim > kMaxKeyColumns || heads > kMaxHeads) {
+    fp4_key_scores_scalar(q, q_scale, heads, dim, keys, key_stride, n, out, out_stride);
+    return;
+  }
+  int32_t q_sum[kMaxHeads];
+  for (int64_t h = 0; h < heads; ++h) {
+    int32_t sum = 0;
+    for (int64_t c = 0; c < dim; ++c) sum += q[h * dim + c];
+    q_sum[h] = sum;
+  }
+  thread_local KeyGroup groups[2];
+  thread_local IntegerKey decoded[8];
+  const KeyGroup* pair[2] = {&groups[0], &groups[1]};
+  for (int64_t j0 = 0; j0 < n; j0 += 16) {
+    const int64_t count = n - j0 < 16 ? n - j0 : 16;
+    const int group_count = count > 8 ? 2 : 1;
+    for (int g = 0; g < group_count; ++g) {
+      const int64_t in_group = count - 8 * g < 8 ? count - 8 * g : 8;
+      fill_key_group(keys + (j0 + 8 * g) * key_stride, key_stride, dim, static_cast<int>(in_group), groups[g], decoded);
+    }
+    if (group_count == 2) {
+      fp4_groups_all_heads<2>(q, q_scale, q_sum, heads, dim, pair, out + j0, out_stride);
+    } else {
+      fp4_groups_all_heads<1>(q, q_scale, q_sum, heads, dim, pair, out + j0, out_stride);
+    }
+    for (int g = 0; g < group_count; ++g) {
+      for (int k = 0; k < groups[g].count; ++k) {
+        if (groups[g].integer[k]) continue;
+        const int64_t j = j0 + 8 * g + k;
+        fp4_key_scores_scalar(q, q_scale, heads, dim, keys + j * key_stride, key_stride, 1, out + j, out_stride);
+      }
+    }
+  }
+}
+
 }  // namespace
 
 const VectorOps& avx2_ops() {
-  static const VectorOps ops = {dot, axpy, scores, weighted_sums, decode_fp4_blocks32};
+  static const VectorOps ops = {dot, axpy, scores, weighted_sums, decode_fp4_blocks32, fp4_key_scores};
   return ops;
 }
 

@@ -117,7 +117,8 @@ void weighted_sums(const float* weights, int64_t heads, const float* const* rows
 
 const VectorOps& avx512_ops() {
   // Decoding FP4 keys: the AVX2 version (a CPU with AVX-512 has AVX2).
-  static const VectorOps ops = {dot, axpy, scores, weighted_sums, avx2_ops().decode_fp4_blocks32};
+  static const VectorOps ops = {dot,           axpy, scores, weighted_sums, avx2_ops().decode_fp4_blocks32,
+                                avx2_ops().fp4_key_scores};
   return ops;
 }
 

@@ -46,24 +46,42 @@ void Indexer::select(const float* q, const float* w, const AttentionState& state
   std::vector<float> scores(static_cast<size_t>(keys));
   if (numerics_.fast_kernels()) {
     const VectorOps& ops = vector_ops();
+    const float* rows = state.index_keys.f32_data();
+    // FP4 keys (a coded cache) meet queries that went through the same FP4 round trip: the
+    // products are then computed in integers on the codes, exactly, as the float32 products
+    // of the decoded keys come out (they are exact too at these sizes).
+    std::vector<int8_t> integer_q;
+    std::vector<float> integer_q_scale;
+    bool integer_products = false;
+    if (state.index_keys.format() == KvRowFormat::Fp4Blocks32 && dim_ % 32 == 0) {
+      integer_q.resize(static_cast<size_t>(heads_ * dim_));
+      integer_q_scale.resize(static_cast<size_t>(heads_));
+      integer_products = fp4_rows_as_int8(q, heads_, dim_, integer_q.data(), integer_q_scale.data());
+    }
+    const uint8_t* coded_keys = state.index_keys.stored_bytes().data();
+    const int64_t key_bytes = state.index_keys.row_bytes();
     kernel_pool().parallel_for(keys, 64, [&](int64_t begin, int64_t end, int) {
       // Every head against a block of keys at once; coded keys (FP4) are decoded a block at a time.
       constexpr int64_t kBlock = 64;
-      const float* rows = state.index_keys.f32_data();
-      std::vector<float> decoded(rows ? 0 : static_cast<size_t>(kBlock * dim_));
+      std::vector<float> decoded(rows || integer_products ? 0 : static_cast<size_t>(kBlock * dim_));
       std::vector<const float*> block_keys(kBlock);
       std::vector<float> head_scores(static_cast<size_t>(heads_ * kBlock));
       for (int64_t s0 = begin; s0 < end; s0 += kBlock) {
         const int64_t n = std::min(kBlock, end - s0);
-        for (int64_t i = 0; i < n; ++i) {
-          if (rows) {
-            block_keys[i] = rows + (s0 + i) * dim_;
-          } else {
-            state.index_keys.read(s0 + i, decoded.data() + i * dim_);
-            block_keys[i] = decoded.data() + i * dim_;
+        if (integer_products) {
+          ops.fp4_key_scores(integer_q.data(), integer_q_scale.data(), heads_, dim_, coded_keys + s0 * key_bytes,
+                             key_bytes, n, head_scores.data(), n);
+        } else {
+          for (int64_t i = 0; i < n; ++i) {
+            if (rows) {
+              block_keys[i] = rows + (s0 + i) * dim_;
+            } else {
+              state.index_keys.read(s0 + i, decoded.data() + i * dim_);
+              block_keys[i] = decoded.data() + i * dim_;
+            }
           }
+          ops.scores(q, heads_, dim_, block_keys.data(), n, dim_, 1.0f, head_scores.data());
         }
-        ops.scores(q, heads_, dim_, block_keys.data(), n, dim_, 1.0f, head_scores.data());
         // Heads outer, keys inner (contiguous, so the compiler vectorises it); each key's sum
         // still runs over the heads in order, as the scalar path adds them.
         float* block_scores = scores.data() + s0;

@@ -3,12 +3,15 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
 #include "core/number_formats.h"
 #include "kernels/cpu_features.h"
+#include "kernels/quantize.h"
 #include "kernels/vector_ops.h"
+#include "model/kv_rows.h"
 #include "random_values.h"
 
 namespace lightseek {
@@ -133,6 +136,80 @@ TEST(VectorOps, Fp4RowsDecodeToTheDefinitionsBitsOnEveryIsa) {
       }
     }
   }
+}
+
+// The indexer's integer scores over FP4 keys: on every ISA, the float32 nearest the exact
+// product of the FP4 query and the decoded key (here exact, in double) — for keys whose block
+// scales lie close (the int8 path), far apart or on zero blocks (the scalar fallback), heads and
+// key counts that leave partial register blocks, and columns past the int8 path's limit.
+TEST(VectorOps, Fp4KeyScoresAreTheExactProductsOnEveryIsa) {
+  for (int64_t dim : {32, 64, 128, 160, 288}) {
+    for (int64_t heads : {1, 4, 7, 64}) {
+      const int64_t n = heads == 64 ? 45 : 13;
+      std::vector<float> q = normal_floats(static_cast<size_t>(heads * dim), static_cast<uint32_t>(dim + heads));
+      for (int64_t h = 0; h < heads; ++h) q[h * dim] *= 2.0f;  // a block an octave or so above the others
+      fp4_roundtrip_blocks(q.data(), heads * dim, 32);
+      std::vector<int8_t> q8(q.size());
+      std::vector<float> q_scale(static_cast<size_t>(heads));
+      ASSERT_TRUE(fp4_rows_as_int8(q.data(), heads, dim, q8.data(), q_scale.data()));
+
+      KvRows keys = KvRows::fp4(dim);
+      const std::vector<float> values = normal_floats(static_cast<size_t>(n * dim), static_cast<uint32_t>(7 * dim));
+      for (int64_t j = 0; j < n; ++j) {
+        std::vector<float> key(values.begin() + j * dim, values.begin() + (j + 1) * dim);
+        if (j % 5 == 1) key[dim - 1] *= 64.0f;  // its last block 4+ octaves up: no int16-safe shift
+        if (j % 5 == 2) std::fill(key.begin(), key.begin() + 32, 0.0f);  // a zero block, tiny scale
+        if (j % 5 == 3) std::fill(key.begin(), key.end(), 0.0f);
+        keys.append(key.data());
+      }
+      std::vector<float> expected(static_cast<size_t>(heads * n)), key(static_cast<size_t>(dim));
+      for (int64_t j = 0; j < n; ++j) {
+        keys.read(j, key.data());
+        for (int64_t h = 0; h < heads; ++h) {
+          double sum = 0.0;
+          for (int64_t c = 0; c < dim; ++c) sum += static_cast<double>(q[h * dim + c]) * key[c];
+          expected[h * n + j] = static_cast<float>(sum);
+        }
+      }
+      for (Isa isa : supported_isas()) {
+        std::vector<float> out(static_cast<size_t>(heads * n), 42.0f);
+        vector_ops_for(isa).fp4_key_scores(q8.data(), q_scale.data(), heads, dim, keys.stored_bytes().data(),
+                                           keys.row_bytes(), n, out.data(), n);
+        for (size_t i = 0; i < out.size(); ++i) {
+          ASSERT_EQ(out[i], expected[i]) << isa_name(isa) << " dim " << dim << " heads " << heads << " head "
+                                         << static_cast<int64_t>(i) / n << " key " << static_cast<int64_t>(i) % n;
+        }
+      }
+    }
+  }
+}
+
+TEST(VectorOps, Fp4QueriesBecomeInt8OnlyWhenExactAndWithinRange) {
+  std::vector<float> row = normal_floats(64, 3);
+  fp4_roundtrip_blocks(row.data(), 64, 32);
+  std::vector<int8_t> codes(64);
+  float scale = 0.0f;
+  ASSERT_TRUE(fp4_rows_as_int8(row.data(), 1, 64, codes.data(), &scale));
+  for (int64_t b = 0; b < 2; ++b) {  // each block's even columns, then its odd ones
+    for (int64_t m = 0; m < 32; ++m) {
+      const int64_t column = 32 * b + (m < 16 ? 2 * m : 2 * (m - 16) + 1);
+      EXPECT_EQ(codes[32 * b + m] * scale, row[column]) << "column " << column;
+    }
+  }
+  std::vector<float> zero(64, 0.0f);
+  EXPECT_TRUE(fp4_rows_as_int8(zero.data(), 1, 64, codes.data(), &scale));
+  EXPECT_EQ(codes[5], 0);
+
+  std::vector<float> off_grid = row;
+  off_grid[3] = 0.3f * scale;  // not a whole multiple of the block's step
+  EXPECT_FALSE(fp4_rows_as_int8(off_grid.data(), 1, 64, codes.data(), &scale));
+  std::vector<float> far = row;
+  for (int64_t c = 32; c < 64; ++c) far[c] *= 8.0f;  // 3 octaves above the first block
+  EXPECT_FALSE(fp4_rows_as_int8(far.data(), 1, 64, codes.data(), &scale));
+  std::vector<float> infinite = row;
+  infinite[0] = INFINITY;
+  EXPECT_FALSE(fp4_rows_as_int8(infinite.data(), 1, 64, codes.data(), &scale));
+  EXPECT_FALSE(fp4_rows_as_int8(row.data(), 1, 48, codes.data(), &scale));  // not whole blocks
 }
 
 }  // namespace
