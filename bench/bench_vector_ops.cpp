@@ -1,0 +1,78 @@
+// The attention and indexer products of the fast numerics, per ISA (LIGHTSEEK_ISA), at V4
+// shapes: GFLOP/s of the float32 scores (attention: 64 heads × 512 over 640 rows; indexer:
+// 64 heads × 128 over 64 keys) and of the indexer's integer scores over FP4 keys, the form a
+// coded cache (--kv-cache fp8) keeps them in, where decoding the keys is part of the work.
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "kernels/cpu_features.h"
+#include "kernels/quantize.h"
+#include "kernels/vector_ops.h"
+#include "model/kv_rows.h"
+
+namespace lightseek {
+namespace {
+
+std::vector<float> normal_values(size_t count, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> values(count);
+  for (float& v : values) v = normal(rng);
+  return values;
+}
+
+void count_flops(benchmark::State& state, int64_t heads, int64_t dim, int64_t n) {
+  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * static_cast<double>(heads * dim * n * state.iterations()),
+                                                 benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
+  state.SetLabel(std::string(isa_name(active_isa())));
+}
+
+// Arguments: heads, dim, rows.
+void BM_FloatScores(benchmark::State& state) {
+  const int64_t heads = state.range(0), dim = state.range(1), n = state.range(2);
+  const std::vector<float> q = normal_values(static_cast<size_t>(heads * dim), 1);
+  const std::vector<float> rows = normal_values(static_cast<size_t>(n * dim), 2);
+  std::vector<const float*> row_pointers(static_cast<size_t>(n));
+  for (int64_t j = 0; j < n; ++j) row_pointers[static_cast<size_t>(j)] = rows.data() + j * dim;
+  std::vector<float> out(static_cast<size_t>(heads * n));
+  const VectorOps& ops = vector_ops();
+  for (auto _ : state) {
+    ops.scores(q.data(), heads, dim, row_pointers.data(), n, dim, 1.0f, out.data());
+    benchmark::DoNotOptimize(out.data());
+  }
+  count_flops(state, heads, dim, n);
+}
+
+// Arguments: heads, dim, keys.
+void BM_Fp4KeyScores(benchmark::State& state) {
+  const int64_t heads = state.range(0), dim = state.range(1), n = state.range(2);
+  std::vector<float> q = normal_values(static_cast<size_t>(heads * dim), 1);
+  fp4_roundtrip_blocks(q.data(), heads * dim, 32);
+  std::vector<int8_t> q8(q.size());
+  std::vector<float> q_scale(static_cast<size_t>(heads));
+  if (!fp4_rows_as_int8(q.data(), heads, dim, q8.data(), q_scale.data())) {
+    state.SkipWithError("the queries did not convert to int8");
+    return;
+  }
+  KvRows keys = KvRows::fp4(dim);
+  const std::vector<float> values = normal_values(static_cast<size_t>(n * dim), 2);
+  for (int64_t j = 0; j < n; ++j) keys.append(values.data() + j * dim);
+  std::vector<float> out(static_cast<size_t>(heads * n));
+  const VectorOps& ops = vector_ops();
+  for (auto _ : state) {
+    ops.fp4_key_scores(q8.data(), q_scale.data(), heads, dim, keys.stored_bytes().data(), keys.row_bytes(), n,
+                       out.data(), n);
+    benchmark::DoNotOptimize(out.data());
+  }
+  count_flops(state, heads, dim, n);
+}
+
+BENCHMARK(BM_FloatScores)->Args({64, 512, 640})->Args({64, 128, 64})->ArgNames({"heads", "dim", "rows"});
+BENCHMARK(BM_Fp4KeyScores)->Args({64, 128, 64})->ArgNames({"heads", "dim", "keys"});
+
+}  // namespace
+}  // namespace lightseek
