@@ -87,6 +87,37 @@ uint8_t f32_to_fp4_e2m1(float value) {
   return sign | best;
 }
 
+namespace {
+// `magnitude` (finite, ≥ 0) rounded to `mantissa_bits` bits after the binary point, ties to
+// even, and below 2^min_exponent to the fixed subnormal step 2^(min_exponent − mantissa_bits).
+float round_minifloat_magnitude(float magnitude, int mantissa_bits, int min_exponent) {
+  uint32_t bits = std::bit_cast<uint32_t>(magnitude);
+  if (static_cast<int>(bits >> 23) - 127 >= min_exponent) {
+    const int dropped = 23 - mantissa_bits;
+    bits += ((1u << (dropped - 1)) - 1) + ((bits >> dropped) & 1);  // a carry moves to the exponent
+    return std::bit_cast<float>(bits & ~((1u << dropped) - 1));
+  }
+  // Both scalings are exact; adding and taking away 2^23 rounds to an integer, ties to even.
+  const float steps = magnitude * normal_power_of_two(mantissa_bits - min_exponent);
+  const float rounded = (steps + 0x1p23f) - 0x1p23f;
+  return rounded * normal_power_of_two(min_exponent - mantissa_bits);
+}
+}  // namespace
+
+float round_to_fp8_e4m3(float value) {
+  if (!std::isfinite(value)) return fp8_e4m3_to_f32(f32_to_fp8_e4m3(value));
+  const float magnitude = std::fabs(value);
+  if (magnitude >= 448.0f) return std::copysign(448.0f, value);
+  return std::copysign(round_minifloat_magnitude(magnitude, 3, -6), value);
+}
+
+float round_to_fp4_e2m1(float value) {
+  if (!std::isfinite(value)) return fp4_e2m1_to_f32(f32_to_fp4_e2m1(value));
+  const float magnitude = std::fabs(value);
+  if (magnitude >= 6.0f) return std::copysign(6.0f, value);
+  return std::copysign(round_minifloat_magnitude(magnitude, 1, 0), value);
+}
+
 int ceil_log2(float x) {
   int exponent = 0;
   const float fraction = std::frexp(x, &exponent);  // x = fraction · 2^exponent, fraction ∈ [0.5, 1)

@@ -33,6 +33,16 @@ inline uint8_t fp4_nibble_at(const uint8_t* packed_row, int64_t column) {
   return (column & 1) ? static_cast<uint8_t>(byte >> 4) : static_cast<uint8_t>(byte & 0x0F);
 }
 
+// The value f32_to_fp8_e4m3 / f32_to_fp4_e2m1 round to, decoded again: fp8_e4m3_to_f32(
+// f32_to_fp8_e4m3(x)), bit for bit, computed on the float's bits instead of through libm (the
+// quantisation round trips of spec §9.3/§9.4 call them for every activation and KV value).
+float round_to_fp8_e4m3(float value);
+float round_to_fp4_e2m1(float value);
+// 2^exponent for exponent in [-126, 127] (a normal float32, made from its bits).
+inline float normal_power_of_two(int exponent) {
+  return std::bit_cast<float>(static_cast<uint32_t>(exponent + 127) << 23);
+}
+
 // ceil(log2(x)) for finite x > 0, exact for every float32 including subnormals.
 // The power-of-two ("ue8m0") block scales of spec §9.3/§9.4 are 2^ceil_log2(amax/qmax).
 int ceil_log2(float x);

@@ -19,6 +19,15 @@ void roundtrip_blocks(float* values, int64_t count, int64_t block, float qmax, f
     for (int64_t i = start; i < end; ++i) amax = std::max(amax, std::fabs(values[i]));
     amax = std::max(amax, amax_floor);
     const int exponent = ceil_log2(amax * inverse_qmax);
+    if (std::isfinite(amax) && exponent >= -126 && exponent <= 126) {
+      // Multiplying by a normal power of two rounds as ldexp does (once, to nearest even),
+      // without a library call per value.
+      const float down = normal_power_of_two(-exponent), up = normal_power_of_two(exponent);
+      for (int64_t i = start; i < end; ++i) {
+        values[i] = round_to_format(std::clamp(values[i] * down, -qmax, qmax)) * up;
+      }
+      continue;
+    }
     for (int64_t i = start; i < end; ++i) {
       const float scaled = std::clamp(std::ldexp(values[i], -exponent), -qmax, qmax);
       values[i] = std::ldexp(round_to_format(scaled), exponent);
@@ -29,13 +38,11 @@ void roundtrip_blocks(float* values, int64_t count, int64_t block, float qmax, f
 }  // namespace
 
 void fp8_roundtrip_blocks(float* values, int64_t count, int64_t block) {
-  roundtrip_blocks(values, count, block, 448.0f, 1e-4f,
-                   [](float x) { return fp8_e4m3_to_f32(f32_to_fp8_e4m3(x)); });
+  roundtrip_blocks(values, count, block, 448.0f, 1e-4f, round_to_fp8_e4m3);
 }
 
 void fp4_roundtrip_blocks(float* values, int64_t count, int64_t block) {
-  roundtrip_blocks(values, count, block, 6.0f, 6.0f * std::ldexp(1.0f, -126),
-                   [](float x) { return fp4_e2m1_to_f32(f32_to_fp4_e2m1(x)); });
+  roundtrip_blocks(values, count, block, 6.0f, 6.0f * std::ldexp(1.0f, -126), round_to_fp4_e2m1);
 }
 
 bool fp4_rows_as_int8(const float* values, int64_t rows, int64_t dim, int8_t* codes, float* scale) {
@@ -53,15 +60,17 @@ bool fp4_rows_as_int8(const float* values, int64_t rows, int64_t dim, int8_t* co
       highest = std::max(highest, exponent);
     }
     if (highest < lowest) lowest = highest = 0;  // an all-zero row
-    if (highest - lowest > 2) return false;
+    if (highest - lowest > 2 || lowest < -126 || highest > 126) return false;
+    const float to_doubled_codes = normal_power_of_two(1 - lowest);
     for (int64_t b = 0; b < dim / 32; ++b) {
       for (int64_t m = 0; m < 32; ++m) {
         const int64_t column = 32 * b + (m < 16 ? 2 * m : 2 * (m - 16) + 1);
         // The doubled code times 2^(e − lowest); exact, a power-of-two scaling. Only the
         // products need to be exact: any integer up to 48 will do.
-        const float doubled = std::ldexp(row[column], 1 - lowest);
-        const float whole = std::nearbyint(doubled);
-        if (whole != doubled || std::fabs(whole) > 48.0f) return false;
+        const float doubled = row[column] * to_doubled_codes;
+        if (!(std::fabs(doubled) <= 48.0f)) return false;
+        const float whole = static_cast<float>(static_cast<int>(doubled));
+        if (whole != doubled) return false;
         codes[r * dim + 32 * b + m] = static_cast<int8_t>(whole);
       }
     }

@@ -1,7 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
 #include <cstring>
+#include <random>
+#include <vector>
 
 #include "core/number_formats.h"
 
@@ -124,6 +127,33 @@ TEST(NumberFormats, CeilLog2IsExactIncludingSubnormals) {
   EXPECT_EQ(ceil_log2(std::nextafter(256.0f, 1000.0f)), 9);
   EXPECT_EQ(ceil_log2(std::ldexp(1.0f, -149)), -149);
   EXPECT_EQ(ceil_log2(3 * std::ldexp(1.0f, -149)), -147);
+}
+
+// The bit-level rounding equals encode-then-decode for every binade (float32 subnormals
+// included), both signs, the patterns just below, at and above each rounding tie of both
+// formats, random mantissas, and the non-finite values.
+TEST(NumberFormats, RoundingOnTheBitsEqualsEncodeThenDecode) {
+  std::vector<uint32_t> mantissas = {0, 1, 0x7FFFFF, 0x400000, 0x3FFFFF};
+  for (uint32_t step = 0; step < 8; ++step) {
+    for (int delta : {-1, 0, 1}) {
+      mantissas.push_back(((step << 20) | (1u << 19)) + static_cast<uint32_t>(delta));  // FP8 ties
+      mantissas.push_back((((step & 1) << 22) | (1u << 21)) + static_cast<uint32_t>(delta));  // FP4 ties
+      mantissas.push_back(step << 20);
+    }
+  }
+  std::mt19937 rng(5);
+  for (int i = 0; i < 300; ++i) mantissas.push_back(rng() & 0x7FFFFF);
+  auto same = [](float a, float b) { return std::bit_cast<uint32_t>(a) == std::bit_cast<uint32_t>(b) || (a != a && b != b); };
+  for (uint32_t exponent = 0; exponent < 256; ++exponent) {
+    for (uint32_t mantissa : mantissas) {
+      for (uint32_t sign : {0u, 0x80000000u}) {
+        const float x = std::bit_cast<float>(sign | (exponent << 23) | (mantissa & 0x7FFFFF));
+        const float fp8 = fp8_e4m3_to_f32(f32_to_fp8_e4m3(x)), fp4 = fp4_e2m1_to_f32(f32_to_fp4_e2m1(x));
+        ASSERT_TRUE(same(round_to_fp8_e4m3(x), fp8)) << x << ": " << round_to_fp8_e4m3(x) << " vs " << fp8;
+        ASSERT_TRUE(same(round_to_fp4_e2m1(x), fp4)) << x << ": " << round_to_fp4_e2m1(x) << " vs " << fp4;
+      }
+    }
+  }
 }
 
 }  // namespace
