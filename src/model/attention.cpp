@@ -67,7 +67,7 @@ void Attention::forward(const float* a, int64_t rows, const std::vector<Segment>
 
   std::vector<float> o(static_cast<size_t>(rows * heads * head_dim));
   std::vector<float> entry(static_cast<size_t>(std::max(head_dim, c.index_head_dim)));
-  std::vector<int64_t> selected;
+  thread_local std::vector<int64_t> selected;  // up to every index key (260K at 1M): kept between calls
   for (const Segment& segment : segments) {
     AttentionState& state = *segment.state;
     if (indexer_) {
@@ -143,16 +143,26 @@ void Attention::attend(const float* q, const AttentionState& state, int64_t posi
   const int64_t first = std::max<int64_t>(0, position - state.window + 1);
   std::vector<const float*> values;
   for (int64_t p = first; p <= position; ++p) values.push_back(state.ring.data() + (p % state.window) * head_dim);
-  // Coded entries (reference numerics) are decoded once per query into a scratch row each.
-  std::vector<float> decoded;
+  // Coded entries (FP8) are decoded once per query into a scratch row each, on every thread. The
+  // scratch is kept between calls: at a 1M context an HCA layer decodes ~8K entries (17 MB), and
+  // fresh memory each token cost page faults.
+  thread_local std::vector<float> decoded;
   if (const float* rows = state.entries.f32_data()) {
     for (int64_t e : selected) values.push_back(rows + e * head_dim);
   } else {
-    decoded.resize(selected.size() * static_cast<size_t>(head_dim));
-    for (size_t i = 0; i < selected.size(); ++i) {
-      state.entries.read(selected[i], decoded.data() + i * head_dim);
-      values.push_back(decoded.data() + i * head_dim);
+    if (decoded.size() < selected.size() * static_cast<size_t>(head_dim)) {
+      decoded.resize(selected.size() * static_cast<size_t>(head_dim));
     }
+    float* scratch = decoded.data();
+    auto decode = [&](int64_t begin, int64_t end, int) {
+      for (int64_t i = begin; i < end; ++i) state.entries.read(selected[static_cast<size_t>(i)], scratch + i * head_dim);
+    };
+    if (numerics_.fast_kernels()) {
+      kernel_pool().parallel_for(static_cast<int64_t>(selected.size()), 64, decode);
+    } else {
+      decode(0, static_cast<int64_t>(selected.size()), 0);
+    }
+    for (size_t i = 0; i < selected.size(); ++i) values.push_back(scratch + i * head_dim);
   }
 
   const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
@@ -162,7 +172,8 @@ void Attention::attend(const float* q, const AttentionState& state, int64_t posi
     // Heads in groups, so that each cached row loaded serves several heads.
     kernel_pool().parallel_for(heads, 8, [&](int64_t head_begin, int64_t head_end, int) {
       const int64_t count = head_end - head_begin;
-      std::vector<float> weights(static_cast<size_t>(count * n));
+      thread_local std::vector<float> weights;  // kept between calls, like `decoded`
+      if (weights.size() < static_cast<size_t>(count * n)) weights.resize(static_cast<size_t>(count * n));
       ops.scores(q + head_begin * head_dim, count, head_dim, values.data(), n, head_dim, scale, weights.data());
       for (int64_t i = 0; i < count; ++i) {
         float* row = weights.data() + i * n;

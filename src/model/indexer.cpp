@@ -43,7 +43,11 @@ void Indexer::project(const float* cq, const float* a, int64_t tokens, int64_t s
 
 void Indexer::select(const float* q, const float* w, const AttentionState& state, std::vector<int64_t>& chosen) const {
   const int64_t keys = state.index_key_count();
-  std::vector<float> scores(static_cast<size_t>(keys));
+  // Kept between calls: 1 MB per CSA layer and token at a 1M context, every element written below.
+  // (A reference, because the workers below must see this thread's buffer, not their own.)
+  thread_local std::vector<float> score_buffer;
+  if (score_buffer.size() < static_cast<size_t>(keys)) score_buffer.resize(static_cast<size_t>(keys));
+  std::vector<float>& scores = score_buffer;
   if (numerics_.fast_kernels()) {
     const VectorOps& ops = vector_ops();
     const float* rows = state.index_keys.f32_data();
