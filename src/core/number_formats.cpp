@@ -118,6 +118,26 @@ float round_to_fp4_e2m1(float value) {
   return std::copysign(round_minifloat_magnitude(magnitude, 1, 0), value);
 }
 
+uint8_t fp8_e4m3_code(float value) {
+  if (!std::isfinite(value)) return f32_to_fp8_e4m3(value);
+  const float rounded = round_to_fp8_e4m3(value);
+  const uint8_t sign = std::signbit(rounded) ? 0x80 : 0x00;
+  const uint32_t bits = std::bit_cast<uint32_t>(std::fabs(rounded));
+  const int exponent = static_cast<int>(bits >> 23) - 127;
+  if (bits == 0 || exponent < -6) return sign | static_cast<uint8_t>(std::fabs(rounded) * 512.0f);  // subnormal steps
+  return sign | static_cast<uint8_t>(((exponent + 7) << 3) | ((bits >> 20) & 7));
+}
+
+uint8_t fp4_e2m1_code(float value) {
+  if (!std::isfinite(value)) return f32_to_fp4_e2m1(value);
+  const float rounded = round_to_fp4_e2m1(value);
+  const uint8_t sign = std::signbit(rounded) ? 0x08 : 0x00;
+  const float magnitude = std::fabs(rounded);
+  if (magnitude < 1.0f) return sign | static_cast<uint8_t>(magnitude * 2.0f);  // 0 or 0.5
+  const uint32_t bits = std::bit_cast<uint32_t>(magnitude);
+  return sign | static_cast<uint8_t>(2 + 2 * ((bits >> 23) - 127) + ((bits >> 22) & 1));
+}
+
 int ceil_log2(float x) {
   int exponent = 0;
   const float fraction = std::frexp(x, &exponent);  // x = fraction · 2^exponent, fraction ∈ [0.5, 1)

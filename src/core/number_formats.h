@@ -38,6 +38,9 @@ inline uint8_t fp4_nibble_at(const uint8_t* packed_row, int64_t column) {
 // quantisation round trips of spec §9.3/§9.4 call them for every activation and KV value).
 float round_to_fp8_e4m3(float value);
 float round_to_fp4_e2m1(float value);
+// f32_to_fp8_e4m3 / f32_to_fp4_e2m1, the same codes, computed the same way.
+uint8_t fp8_e4m3_code(float value);
+uint8_t fp4_e2m1_code(float value);
 // 2^exponent for exponent in [-126, 127] (a normal float32, made from its bits).
 inline float normal_power_of_two(int exponent) {
   return std::bit_cast<float>(static_cast<uint32_t>(exponent + 127) << 23);

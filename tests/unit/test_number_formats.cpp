@@ -129,7 +129,8 @@ TEST(NumberFormats, CeilLog2IsExactIncludingSubnormals) {
   EXPECT_EQ(ceil_log2(3 * std::ldexp(1.0f, -149)), -147);
 }
 
-// The bit-level rounding equals encode-then-decode for every binade (float32 subnormals
+// The bit-level rounding equals encode-then-decode, and the bit-level encoders the reference
+// ones, for every binade (float32 subnormals
 // included), both signs, the patterns just below, at and above each rounding tie of both
 // formats, random mantissas, and the non-finite values.
 TEST(NumberFormats, RoundingOnTheBitsEqualsEncodeThenDecode) {
@@ -151,6 +152,8 @@ TEST(NumberFormats, RoundingOnTheBitsEqualsEncodeThenDecode) {
         const float fp8 = fp8_e4m3_to_f32(f32_to_fp8_e4m3(x)), fp4 = fp4_e2m1_to_f32(f32_to_fp4_e2m1(x));
         ASSERT_TRUE(same(round_to_fp8_e4m3(x), fp8)) << x << ": " << round_to_fp8_e4m3(x) << " vs " << fp8;
         ASSERT_TRUE(same(round_to_fp4_e2m1(x), fp4)) << x << ": " << round_to_fp4_e2m1(x) << " vs " << fp4;
+        ASSERT_EQ(fp8_e4m3_code(x), f32_to_fp8_e4m3(x)) << x;
+        ASSERT_EQ(fp4_e2m1_code(x), f32_to_fp4_e2m1(x)) << x;
       }
     }
   }
