@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "model/linear_map.h"
+#include "model/top_k.h"
 #include "core/thread_pool.h"
 #include "kernels/norm.h"
 #include "kernels/vector_ops.h"
@@ -108,13 +109,7 @@ void Indexer::select(const float* q, const float* w, const AttentionState& state
       scores[s] = score;
     }
   }
-  chosen.resize(static_cast<size_t>(keys));
-  for (int64_t s = 0; s < keys; ++s) chosen[s] = s;
-  const int64_t k = std::min(top_k_, keys);
-  std::nth_element(chosen.begin(), chosen.begin() + k, chosen.end(), [&](int64_t x, int64_t y) {
-    return scores[x] > scores[y] || (scores[x] == scores[y] && x < y);
-  });
-  chosen.resize(static_cast<size_t>(k));
+  top_k_indices(scores.data(), keys, top_k_, chosen);
 }
 
 }  // namespace lightseek

@@ -22,7 +22,7 @@ class Indexer {
   // normalised block input a.
   void project(const float* cq, const float* a, int64_t tokens, int64_t start, float* q, float* w) const;
 
-  // The min(top_k, keys) best entries for one query (order unspecified).
+  // The min(top_k, keys) best entries for one query, in ascending order (model/top_k).
   void select(const float* q, const float* w, const AttentionState& state, std::vector<int64_t>& chosen) const;
 
   const Compressor& compressor() const { return compressor_; }
