@@ -84,9 +84,4 @@ uint8_t* AppendBuffer::extend(size_t bytes) {
   return added;
 }
 
-void AppendBuffer::resize(size_t bytes) {
-  if (bytes > size_) std::memset(extend(bytes - size_), 0, bytes - size_);
-  size_ = bytes;
-}
-
 }  // namespace lightseek

@@ -28,8 +28,6 @@ class AppendBuffer {
   // move the data: pointers from data() are invalid afterwards. Throws Error when the memory
   // cannot be had.
   uint8_t* extend(size_t bytes);
-  // Sets the size; bytes past the old size are zero.
-  void resize(size_t bytes);
   void clear() { size_ = 0; }
 
  private:

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <bit>
+#include <cmath>
 #include <cstdint>
 
 namespace lightseek {
@@ -44,6 +45,11 @@ uint8_t fp4_e2m1_code(float value);
 // 2^exponent for exponent in [-126, 127] (a normal float32, made from its bits).
 inline float normal_power_of_two(int exponent) {
   return std::bit_cast<float>(static_cast<uint32_t>(exponent + 127) << 23);
+}
+// std::ldexp(value, exponent), the same bits: within [-126, 126] one multiplication by a normal
+// power of two, which rounds once to nearest even as ldexp does, without a library call.
+inline float scale_by_power_of_two(float value, int exponent) {
+  return exponent >= -126 && exponent <= 126 ? value * normal_power_of_two(exponent) : std::ldexp(value, exponent);
 }
 
 // ceil(log2(x)) for finite x > 0, exact for every float32 including subnormals.

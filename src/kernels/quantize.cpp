@@ -19,18 +19,9 @@ void roundtrip_blocks(float* values, int64_t count, int64_t block, float qmax, f
     for (int64_t i = start; i < end; ++i) amax = std::max(amax, std::fabs(values[i]));
     amax = std::max(amax, amax_floor);
     const int exponent = ceil_log2(amax * inverse_qmax);
-    if (std::isfinite(amax) && exponent >= -126 && exponent <= 126) {
-      // Multiplying by a normal power of two rounds as ldexp does (once, to nearest even),
-      // without a library call per value.
-      const float down = normal_power_of_two(-exponent), up = normal_power_of_two(exponent);
-      for (int64_t i = start; i < end; ++i) {
-        values[i] = round_to_format(std::clamp(values[i] * down, -qmax, qmax)) * up;
-      }
-      continue;
-    }
     for (int64_t i = start; i < end; ++i) {
-      const float scaled = std::clamp(std::ldexp(values[i], -exponent), -qmax, qmax);
-      values[i] = std::ldexp(round_to_format(scaled), exponent);
+      const float scaled = std::clamp(scale_by_power_of_two(values[i], -exponent), -qmax, qmax);
+      values[i] = scale_by_power_of_two(round_to_format(scaled), exponent);
     }
   }
 }

@@ -56,11 +56,8 @@ void KvRows::append(const float* row) {
     const int exponent = fp8 ? block_exponent(values, size, kFp8Max, kFp8AmaxFloor)
                              : block_exponent(values, size, kFp4Max, kFp4AmaxFloor);
     scales[b] = static_cast<uint8_t>(exponent + 127);
-    // A normal power of two rounds the product once, as ldexp does.
-    const bool normal = exponent >= -126 && exponent <= 126;
-    const float down = normal ? normal_power_of_two(-exponent) : 0.0f;
     for (int64_t i = 0; i < size; ++i) {
-      const float unclamped = normal ? values[i] * down : std::ldexp(values[i], -exponent);
+      const float unclamped = scale_by_power_of_two(values[i], -exponent);
       const float scaled = fp8 ? std::clamp(unclamped, -kFp8Max, kFp8Max) : std::clamp(unclamped, -kFp4Max, kFp4Max);
       const int64_t c = b * block_ + i;
       if (fp8) {
