@@ -71,6 +71,16 @@ void ThreadPool::worker_loop(int index) {
 }
 
 void ThreadPool::parallel_for(int64_t count, int64_t grain, const std::function<void(int64_t, int64_t, int)>& body) {
+  dispatch(count, grain, 0, body);
+}
+
+void ThreadPool::parallel_for_balanced(int64_t count, int64_t grain, int pieces_per_thread,
+                                       const std::function<void(int64_t, int64_t, int)>& body) {
+  dispatch(count, grain, std::max(1, pieces_per_thread), body);
+}
+
+void ThreadPool::dispatch(int64_t count, int64_t grain, int pieces_per_thread,
+                          const std::function<void(int64_t, int64_t, int)>& body) {
   if (count <= 0) return;
   grain = std::max<int64_t>(1, grain);
   const int64_t units = (count + grain - 1) / grain;
@@ -82,35 +92,21 @@ void ThreadPool::parallel_for(int64_t count, int64_t grain, const std::function<
   std::lock_guard lock(dispatch_mutex_);  // one region at a time; other callers wait their turn
   body_ = &body;
   count_ = count;
-  chunk_ = (units + parts - 1) / parts * grain;
   parts_ = parts;
-  piece_ = 0;
-  run_region();
-}
-
-void ThreadPool::parallel_for_balanced(int64_t count, int64_t grain, int pieces_per_thread,
-                                       const std::function<void(int64_t, int64_t, int)>& body) {
-  if (count <= 0) return;
-  grain = std::max<int64_t>(1, grain);
-  const int64_t units = (count + grain - 1) / grain;
-  const int parts = static_cast<int>(std::min<int64_t>(threads(), units));
-  if (parts == 1 || inside_pool_body) {
-    body(0, count, 0);
-    return;
-  }
-  std::lock_guard lock(dispatch_mutex_);
-  body_ = &body;
-  count_ = count;
-  parts_ = parts;
-  const int64_t wanted = std::min<int64_t>(units, int64_t{parts} * std::max(1, pieces_per_thread));
-  piece_ = (units + wanted - 1) / wanted * grain;
-  const int64_t pieces = (count + piece_ - 1) / piece_;
-  const int64_t per_part = (pieces + parts - 1) / parts;
-  if (ranges_.size() < static_cast<size_t>(parts)) ranges_ = std::vector<PieceRange>(static_cast<size_t>(threads()));
-  for (int p = 0; p < parts; ++p) {
-    const auto front = static_cast<uint64_t>(std::min(pieces, p * per_part));
-    const auto back = static_cast<uint64_t>(std::min(pieces, (p + 1) * per_part));
-    ranges_[static_cast<size_t>(p)].front_back.store(front << 32 | back, std::memory_order_relaxed);
+  if (pieces_per_thread == 0) {  // a fixed split: part p is chunk_ indices from p · chunk_
+    chunk_ = (units + parts - 1) / parts * grain;
+    piece_ = 0;
+  } else {
+    const int64_t wanted = std::min<int64_t>(units, int64_t{parts} * pieces_per_thread);
+    piece_ = (units + wanted - 1) / wanted * grain;
+    const int64_t pieces = (count + piece_ - 1) / piece_;
+    const int64_t per_part = (pieces + parts - 1) / parts;
+    if (ranges_.size() < static_cast<size_t>(parts)) ranges_ = std::vector<PieceRange>(static_cast<size_t>(threads()));
+    for (int p = 0; p < parts; ++p) {
+      const auto front = static_cast<uint64_t>(std::min(pieces, p * per_part));
+      const auto back = static_cast<uint64_t>(std::min(pieces, (p + 1) * per_part));
+      ranges_[static_cast<size_t>(p)].front_back.store(front << 32 | back, std::memory_order_relaxed);
+    }
   }
   run_region();
 }

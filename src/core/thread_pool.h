@@ -46,6 +46,9 @@ class ThreadPool {
   void worker_loop(int index);
   void run_part(int part);
   void run_pieces(int part);
+  // Both parallel_fors: pieces_per_thread 0 for the fixed split.
+  void dispatch(int64_t count, int64_t grain, int pieces_per_thread,
+                const std::function<void(int64_t, int64_t, int)>& body);
   void run_piece(int64_t piece, int thread);
   // Publishes the region set up in the members, runs part 0 on the caller and waits for the rest.
   void run_region();
