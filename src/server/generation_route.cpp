@@ -58,13 +58,14 @@ void answer_whole(const GenerationRequest& request, RequestChannel& channel, con
 // The streamed reply: events are formatted and written as they come; a failed write means the
 // client went away, which cancels its sequences at the next step.
 void answer_streamed(const GenerationRequest& request, std::shared_ptr<RequestChannel> channel, ResponseMeta meta,
-                     std::shared_ptr<RequestRecord> record, httplib::Response& res) {
+                     std::shared_ptr<RequestRecord> record, std::shared_ptr<void> open_response,
+                     httplib::Response& res) {
   std::shared_ptr<StreamFormatter> formatter = make_stream_formatter(request, std::move(meta));
   const std::string content_type(formatter->content_type());
   res.set_header("Cache-Control", "no-cache");
   res.set_chunked_content_provider(
       content_type,
-      [channel, formatter, record](std::size_t, httplib::DataSink& sink) {
+      [channel, formatter, record, open_response](std::size_t, httplib::DataSink& sink) {
         auto write = [&](const std::string& bytes) { return bytes.empty() || sink.write(bytes.data(), bytes.size()); };
         std::vector<GenerationEvent> events;
         bool open = true;
@@ -98,6 +99,8 @@ void answer_streamed(const GenerationRequest& request, std::shared_ptr<RequestCh
 
 void handle_generation(ServerContext& context, ApiEndpoint endpoint, const httplib::Request& req,
                        httplib::Response& res, const std::shared_ptr<RequestRecord>& record) {
+  // A streamed response outlives this call: the hold goes with its writer.
+  std::shared_ptr<void> open_response = context.responses.hold();
   const ApiProtocol protocol = protocol_of(endpoint);
   auto body = parse_json_body(req.body);
   if (!body) return send_error(res, protocol, body.error());
@@ -142,7 +145,7 @@ void handle_generation(ServerContext& context, ApiEndpoint endpoint, const httpl
   std::shared_ptr<RequestChannel> channel = std::move(*submitted);
 
   if (request.stream) {
-    answer_streamed(request, std::move(channel), meta, record, res);
+    answer_streamed(request, std::move(channel), meta, record, std::move(open_response), res);
   } else {
     answer_whole(request, *channel, meta, *record, req, res);
   }

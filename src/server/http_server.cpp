@@ -51,7 +51,7 @@ struct HttpServer::Impl {
   Impl(ServedModel served, StepBackend& backend, HttpServerOptions server_options)
       : scheduler(backend, *served.tokenizer, served.eos_id, server_options.scheduler,
                   [this](const StepReport& report) { metrics.record_step(report); }),
-        context{std::move(served), std::move(server_options), scheduler, backend, metrics, records} {}
+        context{std::move(served), std::move(server_options), scheduler, backend, metrics, records, responses} {}
 
   void add_routes();
   void route(const std::string& method, const std::string& path, RouteHandler handler, bool needs_key = true);
@@ -60,6 +60,7 @@ struct HttpServer::Impl {
 
   ServerMetrics metrics;
   RequestRecords records;
+  OpenResponses responses;  // outlives `http`, whose responses hold it
   Scheduler scheduler;
   ServerContext context;
   httplib::Server http;
@@ -213,7 +214,11 @@ void HttpServer::serve() {
 
 void HttpServer::shutdown() {
   if (impl_->stop_requested.exchange(true)) return;
-  impl_->scheduler.shutdown(impl_->context.options.shutdown_grace);
+  const auto grace = impl_->context.options.shutdown_grace;
+  impl_->scheduler.shutdown(grace);
+  // Every sequence ends by the grace deadline; a client that stops reading can hold its
+  // writer until httplib's write timeout (5 s) on top of that.
+  impl_->responses.wait_until_none(Clock::now() + grace + std::chrono::seconds(10));
   // stop() only acts on a running listener: wait for serve() to get there, or to have ended.
   while (impl_->serving && !impl_->http.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   impl_->http.stop();

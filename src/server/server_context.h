@@ -1,8 +1,9 @@
-// What every route handler shares: the served model, the options, the scheduler, the metrics
-// and the per-request records.
+// What every route handler shares: the served model, the options, the scheduler, the metrics,
+// the per-request records and the count of responses still being written.
 #pragma once
 
 #include "server/http_server.h"
+#include "server/open_responses.h"
 #include "server/request_log.h"
 
 namespace lightseek::server {
@@ -14,6 +15,7 @@ struct ServerContext {
   const StepBackend& backend;
   ServerMetrics& metrics;
   RequestRecords& records;
+  OpenResponses& responses;
 
   // The model name as requests use it; "NAME:latest" is the same model (Ollama clients).
   bool serves(const std::string& name) const { return name == model.facts.name || name == model.facts.name + ":latest"; }

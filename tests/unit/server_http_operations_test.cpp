@@ -141,7 +141,7 @@ TEST(ServerHttpOperations, FullQueueAnswers429WithRetryAfter) {
 // A raw connection that has sent one chat request: the test decides when to hang up.
 int send_raw_chat(int port, const ordered_json& chat) {
   const std::string body = chat.dump();
-  const std::string request = "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+  const std::string request = "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/json\r\n"
                               "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
   const int sock = ::socket(AF_INET, SOCK_STREAM, 0);
   if (sock < 0) return -1;
@@ -262,6 +262,57 @@ TEST(ServerHttpOperations, ShutdownEndsInFlightStreamsCleanlyAndStopsListening) 
   EXPECT_NE(body.find("data: [DONE]"), std::string::npos);
   auto client = server.client();
   EXPECT_FALSE(client.Get("/health"));
+}
+
+// Everything a socket yields until the server closes it (at most 10 s).
+std::string read_until_closed(int sock) {
+  timeval timeout{10, 0};
+  ::setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  std::string received;
+  char buffer[4096];
+  while (true) {
+    const ssize_t got = ::recv(sock, buffer, sizeof buffer, 0);
+    if (got <= 0) break;
+    received.append(buffer, static_cast<std::size_t>(got));
+  }
+  return received;
+}
+
+// A shutdown can come at any moment of a request's life, also between its admission and the
+// stream's first write. The client then gets nothing, a whole refusal (a 503, or an error event
+// in a stream that was queued), or a whole stream: never one that is cut.
+TEST(ServerHttpOperations, ShutdownAtAnyMomentCutsNoStream) {
+  ordered_json streamed = kOpenAIChat;
+  streamed["stream"] = true;
+  int whole_streams = 0;
+  // The window between admission and the first write is a fraction of a millisecond here; the
+  // sweep crosses it whatever the machine's speed.
+  std::vector<int> delays_us;
+  for (int delay = 0; delay <= 4000; delay += 40) delays_us.push_back(delay);
+  for (int delay : {6000, 10000, 20000, 100000, 300000}) delays_us.push_back(delay);
+  for (int delay_us : delays_us) {
+    TestServer server({long_reply()}, {}, std::chrono::milliseconds(5));
+    const int sock = send_raw_chat(server.port(), streamed);
+    ASSERT_GE(sock, 0);
+    std::this_thread::sleep_for(std::chrono::microseconds(delay_us));
+    server.stop();
+    const std::string received = read_until_closed(sock);
+    ::close(sock);
+    SCOPED_TRACE("shutdown after " + std::to_string(delay_us) + " us: " + received.substr(0, 400));
+    if (received.empty()) continue;
+    if (received.starts_with("HTTP/1.1 200")) {
+      EXPECT_TRUE(received.ends_with("\r\n0\r\n\r\n"));  // the chunked body's end marker
+      if (received.find("the server is shutting down") != std::string::npos) continue;  // refused while queued
+      ++whole_streams;
+      EXPECT_NE(received.find("\"finish_reason\":\"stop\""), std::string::npos);
+      EXPECT_NE(received.find("data: [DONE]"), std::string::npos);
+    } else {
+      EXPECT_TRUE(received.starts_with("HTTP/1.1 503")) << received;
+      EXPECT_NE(received.find("shutting down"), std::string::npos);
+    }
+    if (HasFailure()) return;  // one window is enough to show
+  }
+  EXPECT_GT(whole_streams, 0);  // the late shutdowns find the stream running
 }
 
 TEST(ServerHttpOperations, ScriptedFileIsCheckedAtStartup) {
