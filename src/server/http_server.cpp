@@ -9,6 +9,8 @@
 #include <set>
 #include <thread>
 
+#include <unistd.h>
+
 #include <httplib.h>
 
 #include "core/error.h"
@@ -47,6 +49,16 @@ bool authorized_constant_time(const httplib::Request& req, const std::string& ke
 
 }  // namespace
 
+// httplib's stop() only closes a listening socket. A server shut down before it listened keeps
+// its bound socket, where connections would wait unanswered until the process ends.
+class BoundServer : public httplib::Server {
+ public:
+  void close_unused_socket() {
+    const socket_t sock = svr_sock_.exchange(INVALID_SOCKET);
+    if (sock != INVALID_SOCKET) ::close(sock);
+  }
+};
+
 struct HttpServer::Impl {
   Impl(ServedModel served, StepBackend& backend, HttpServerOptions server_options)
       : scheduler(backend, *served.tokenizer, served.eos_id, server_options.scheduler,
@@ -63,7 +75,7 @@ struct HttpServer::Impl {
   OpenResponses responses;  // outlives `http`, whose responses hold it
   Scheduler scheduler;
   ServerContext context;
-  httplib::Server http;
+  BoundServer http;
   std::map<std::string, std::set<std::string>> methods_by_path;
   std::atomic<bool> stop_requested{false};
   std::atomic<bool> serving{false};
@@ -197,7 +209,10 @@ HttpServer::HttpServer(ServedModel model, StepBackend& backend, HttpServerOption
   impl.add_routes();
 }
 
-HttpServer::~HttpServer() { shutdown(); }
+HttpServer::~HttpServer() {
+  shutdown();
+  impl_->http.close_unused_socket();  // bound, and serve() never called
+}
 
 int HttpServer::bind() {
   const HttpServerOptions& o = impl_->context.options;
@@ -208,7 +223,11 @@ int HttpServer::bind() {
 
 void HttpServer::serve() {
   impl_->serving = true;
-  if (!impl_->stop_requested) impl_->http.listen_after_bind();
+  if (!impl_->stop_requested) {
+    impl_->http.listen_after_bind();
+  } else {
+    impl_->http.close_unused_socket();
+  }
   impl_->serving = false;
 }
 

@@ -138,19 +138,29 @@ TEST(ServerHttpOperations, FullQueueAnswers429WithRetryAfter) {
   EXPECT_EQ(answered, 2);
 }
 
-// A raw connection that has sent one chat request: the test decides when to hang up.
-int send_raw_chat(int port, const ordered_json& chat) {
-  const std::string body = chat.dump();
-  const std::string request = "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/json\r\n"
-                              "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+// A connected socket to the loopback port, or -1.
+int connect_to(int port) {
   const int sock = ::socket(AF_INET, SOCK_STREAM, 0);
   if (sock < 0) return -1;
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_port = htons(static_cast<uint16_t>(port));
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(sock, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-      ::send(sock, request.data(), request.size(), 0) != static_cast<ssize_t>(request.size())) {
+  if (::connect(sock, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+    ::close(sock);
+    return -1;
+  }
+  return sock;
+}
+
+// A raw connection that has sent one chat request: the test decides when to hang up.
+int send_raw_chat(int port, const ordered_json& chat) {
+  const std::string body = chat.dump();
+  const std::string request = "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/json\r\n"
+                              "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  const int sock = connect_to(port);
+  if (sock < 0) return -1;
+  if (::send(sock, request.data(), request.size(), 0) != static_cast<ssize_t>(request.size())) {
     ::close(sock);
     return -1;
   }
@@ -313,6 +323,25 @@ TEST(ServerHttpOperations, ShutdownAtAnyMomentCutsNoStream) {
     if (HasFailure()) return;  // one window is enough to show
   }
   EXPECT_GT(whole_streams, 0);  // the late shutdowns find the stream running
+}
+
+// httplib closes only a socket it listens on; shut down before serving, the server must close
+// its bound port itself, or connections would wait there unanswered.
+TEST(ServerHttpOperations, AServerShutDownBeforeItServesClosesItsPort) {
+  const LoadedTextModel& model = builtin_model();
+  ScriptedStepBackend backend({"ok"}, *model.tokenizer, model.eos_id);
+  HttpServerOptions options;
+  options.port = 0;
+  options.log_requests = false;
+  HttpServer server(served_model(model, "", options.context_tokens), backend, options);
+  const int port = server.bind();
+  const int early = connect_to(port);  // the kernel accepts into the backlog once bound
+  ASSERT_GE(early, 0);
+  server.shutdown();
+  server.serve();  // returns at once
+  EXPECT_EQ(read_until_closed(early), "");  // reset, not left waiting
+  ::close(early);
+  EXPECT_LT(connect_to(port), 0);
 }
 
 TEST(ServerHttpOperations, ScriptedFileIsCheckedAtStartup) {
