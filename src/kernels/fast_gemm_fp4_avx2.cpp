@@ -30,45 +30,60 @@ constexpr int64_t kFp4PanelColumns = 256;
 constexpr int64_t kFp4PanelPairs = kFp4PanelColumns / 2;
 constexpr int kFp4PanelBlocks = kFp4PanelColumns / 32;
 
-// 8×8 transpose of 32-bit lanes: v[i] holds row i; afterwards v[i] holds lane i of every row.
-inline void transpose_lanes8(__m256i v[8]) {
-  __m256 r[8];
-  for (int i = 0; i < 8; ++i) r[i] = _mm256_castsi256_ps(v[i]);
-  transpose8x8(r);
-  for (int i = 0; i < 8; ++i) v[i] = _mm256_castps_si256(r[i]);
-}
-
 // acc += v in acc's own register. Written as _mm256_add_epi32, GCC 12 put each sum in the
 // product's register and copied it back (8 extra moves per step, a third of the loop's
 // instructions).
 inline void add_into(__m256i& acc, __m256i v) { __asm__("vpaddd %1, %0, %0" : "+x"(acc) : "x"(v)); }
 
 // Block `block` (32 columns) of rows [r0, r0 + n): pairs[16][16] int32, zero for missing rows.
+// Byte p of a row holds exactly column pair p (even column in the low nibble), so packing is a
+// transpose of the raw 16 rows × 16 bytes, then decoding each pair's 16 rows at once. Before,
+// the decoded int32 pairs were transposed: four times the data, through cross-lane shuffles.
 void pack_fp4_block(const WeightMatrix& w, int64_t r0, int n, int64_t block, int32_t* pairs) {
-  const __m128i table = _mm_loadu_si128(reinterpret_cast<const __m128i*>(kFp4DoubledCodes));
-  const __m128i low_nibbles = _mm_set1_epi8(0x0F);
+  const __m256i table = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(kFp4DoubledCodes)));
+  const __m256i low_nibbles = _mm256_set1_epi8(0x0F);
   const int64_t row_bytes = w.cols / 2;
-  for (int half = 0; half < 2; ++half) {
-    __m256i first[8], second[8];  // pairs 0–7 and 8–15 of each row
-    for (int i = 0; i < 8; ++i) {
-      const int row = half * 8 + i;
-      if (row >= n) {
-        first[i] = second[i] = _mm256_setzero_si256();
-        continue;
-      }
-      const __m128i bytes =
-          _mm_loadu_si128(reinterpret_cast<const __m128i*>(w.weight.data + (r0 + row) * row_bytes + block * 16));
-      const __m128i even = _mm_shuffle_epi8(table, _mm_and_si128(bytes, low_nibbles));
-      const __m128i odd = _mm_shuffle_epi8(table, _mm_and_si128(_mm_srli_epi16(bytes, 4), low_nibbles));
-      first[i] = _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(even, odd));
-      second[i] = _mm256_cvtepi8_epi16(_mm_unpackhi_epi8(even, odd));
+  auto row = [&](int i) {
+    return i < n ? _mm_loadu_si128(reinterpret_cast<const __m128i*>(w.weight.data + (r0 + i) * row_bytes + block * 16))
+                 : _mm_setzero_si128();
+  };
+  // v[i]: row i in the low lane, row i + 8 in the high lane; each lane is transposed alike.
+  __m256i v[8];
+  for (int i = 0; i < 8; ++i) v[i] = _mm256_inserti128_si256(_mm256_castsi128_si256(row(i)), row(i + 8), 1);
+  // Bytes of rows (0,1), (2,3), ...: a[2k] holds bytes 0–7 of rows 2k and 2k+1 interleaved, a[2k+1] bytes 8–15.
+  __m256i a[8];
+  for (int k = 0; k < 4; ++k) {
+    a[2 * k] = _mm256_unpacklo_epi8(v[2 * k], v[2 * k + 1]);
+    a[2 * k + 1] = _mm256_unpackhi_epi8(v[2 * k], v[2 * k + 1]);
+  }
+  // Four rows per 32-bit group: b[4h + g] holds bytes 8h + 4(g & 1) .. + 3 of rows 0–3 (g < 2) or 4–7.
+  __m256i b[8];
+  for (int h = 0; h < 2; ++h) {
+    b[4 * h + 0] = _mm256_unpacklo_epi16(a[h], a[2 + h]);
+    b[4 * h + 1] = _mm256_unpackhi_epi16(a[h], a[2 + h]);
+    b[4 * h + 2] = _mm256_unpacklo_epi16(a[4 + h], a[6 + h]);
+    b[4 * h + 3] = _mm256_unpackhi_epi16(a[4 + h], a[6 + h]);
+  }
+  // c[j]: pairs 2j and 2j + 1, eight rows each per lane (rows 0–7 low, 8–15 high).
+  __m256i c[8];
+  for (int h = 0; h < 2; ++h) {
+    for (int g = 0; g < 2; ++g) {
+      c[4 * h + 2 * g] = _mm256_unpacklo_epi32(b[4 * h + g], b[4 * h + 2 + g]);
+      c[4 * h + 2 * g + 1] = _mm256_unpackhi_epi32(b[4 * h + g], b[4 * h + 2 + g]);
     }
-    transpose_lanes8(first);
-    transpose_lanes8(second);
-    for (int i = 0; i < 8; ++i) {
-      _mm256_store_si256(reinterpret_cast<__m256i*>(pairs + i * kFp4PanelRows + half * 8), first[i]);
-      _mm256_store_si256(reinterpret_cast<__m256i*>(pairs + (8 + i) * kFp4PanelRows + half * 8), second[i]);
-    }
+  }
+  for (int j = 0; j < 8; ++j) {
+    const __m256i even = _mm256_shuffle_epi8(table, _mm256_and_si256(c[j], low_nibbles));
+    const __m256i odd = _mm256_shuffle_epi8(table, _mm256_and_si256(_mm256_srli_epi16(c[j], 4), low_nibbles));
+    const __m256i first = _mm256_unpacklo_epi8(even, odd);  // pair 2j's (even, odd) codes
+    const __m256i second = _mm256_unpackhi_epi8(even, odd);  // pair 2j + 1's
+    int32_t* out = pairs + 2 * j * kFp4PanelRows;
+    _mm256_store_si256(reinterpret_cast<__m256i*>(out), _mm256_cvtepi8_epi16(_mm256_castsi256_si128(first)));
+    _mm256_store_si256(reinterpret_cast<__m256i*>(out + 8), _mm256_cvtepi8_epi16(_mm256_extracti128_si256(first, 1)));
+    _mm256_store_si256(reinterpret_cast<__m256i*>(out + kFp4PanelRows),
+                       _mm256_cvtepi8_epi16(_mm256_castsi256_si128(second)));
+    _mm256_store_si256(reinterpret_cast<__m256i*>(out + kFp4PanelRows + 8),
+                       _mm256_cvtepi8_epi16(_mm256_extracti128_si256(second, 1)));
   }
 }
 
