@@ -47,18 +47,17 @@ void KvRows::append(const float* row) {
     return;
   }
   const bool fp8 = format_ == KvRowFormat::Fp8Blocks64;
+  const float qmax = fp8 ? kFp8Max : kFp4Max, amax_floor = fp8 ? kFp8AmaxFloor : kFp4AmaxFloor;
   const int64_t blocks = (quantized_ + block_ - 1) / block_;  // the last one may be partial
   uint8_t* codes = out;
   uint8_t* scales = out + (fp8 ? quantized_ : quantized_ / 2);
   for (int64_t b = 0; b < blocks; ++b) {
     const float* values = row + b * block_;
     const int64_t size = std::min(block_, quantized_ - b * block_);
-    const int exponent = fp8 ? block_exponent(values, size, kFp8Max, kFp8AmaxFloor)
-                             : block_exponent(values, size, kFp4Max, kFp4AmaxFloor);
+    const int exponent = block_exponent(values, size, qmax, amax_floor);
     scales[b] = static_cast<uint8_t>(exponent + 127);
     for (int64_t i = 0; i < size; ++i) {
-      const float unclamped = scale_by_power_of_two(values[i], -exponent);
-      const float scaled = fp8 ? std::clamp(unclamped, -kFp8Max, kFp8Max) : std::clamp(unclamped, -kFp4Max, kFp4Max);
+      const float scaled = std::clamp(scale_by_power_of_two(values[i], -exponent), -qmax, qmax);
       const int64_t c = b * block_ + i;
       if (fp8) {
         codes[c] = fp8_e4m3_code(scaled);
