@@ -130,9 +130,8 @@ TEST(NumberFormats, CeilLog2IsExactIncludingSubnormals) {
 }
 
 // The bit-level rounding equals encode-then-decode, and the bit-level encoders the reference
-// ones, for every binade (float32 subnormals
-// included), both signs, the patterns just below, at and above each rounding tie of both
-// formats, random mantissas, and the non-finite values.
+// ones, for every binade (float32 subnormals included), both signs, the patterns just below, at
+// and above each rounding tie of both formats, random mantissas, and the non-finite values.
 TEST(NumberFormats, RoundingOnTheBitsEqualsEncodeThenDecode) {
   std::vector<uint32_t> mantissas = {0, 1, 0x7FFFFF, 0x400000, 0x3FFFFF};
   for (uint32_t step = 0; step < 8; ++step) {
