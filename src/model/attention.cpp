@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "model/linear_map.h"
+#include "core/scratch.h"
 #include "core/stage_timer.h"
 #include "core/thread_pool.h"
 #include "kernels/vector_ops.h"
@@ -40,32 +41,32 @@ void Attention::forward(const float* a, int64_t rows, const std::vector<Segment>
 
   StageSwitch stage(Stage::Projections);
   // §6.1 projections, for every row at once.
-  std::vector<float> cq(static_cast<size_t>(rows * c.q_lora_rank));
+  Scratch<float> cq(static_cast<size_t>(rows * c.q_lora_rank));
   apply_linear(numerics_, weights_.wq_a, a, rows, cq.data(), ActivationQuant::Allowed);
   for (int64_t r = 0; r < rows; ++r) {
     rms_norm(cq.data() + r * c.q_lora_rank, c.q_lora_rank, q_norm_.data(), eps, cq.data() + r * c.q_lora_rank);
   }
-  std::vector<float> q(static_cast<size_t>(rows * heads * head_dim));
+  Scratch<float> q(static_cast<size_t>(rows * heads * head_dim));
   apply_linear(numerics_, weights_.wq_b, cq.data(), rows, q.data(), ActivationQuant::Allowed);
-  std::vector<float> kv(static_cast<size_t>(rows * head_dim));
+  Scratch<float> kv(static_cast<size_t>(rows * head_dim));
   apply_linear(numerics_, weights_.wkv, a, rows, kv.data(), ActivationQuant::Allowed);
 
-  std::vector<float> u, z, index_u, index_z, index_q, index_w;
+  Scratch<float> u, z, index_u, index_z, index_q, index_w;
   if (compressor_) {
-    u.resize(static_cast<size_t>(rows * compressor_->vector_width()));
-    z.resize(u.size());
+    u = Scratch<float>(static_cast<size_t>(rows * compressor_->vector_width()));
+    z = Scratch<float>(u.size());
     compressor_->project(a, rows, u.data(), z.data());
   }
   if (indexer_) {
     const Compressor& ic = indexer_->compressor();
-    index_u.resize(static_cast<size_t>(rows * ic.vector_width()));
-    index_z.resize(index_u.size());
+    index_u = Scratch<float>(static_cast<size_t>(rows * ic.vector_width()));
+    index_z = Scratch<float>(index_u.size());
     ic.project(a, rows, index_u.data(), index_z.data());
-    index_q.resize(static_cast<size_t>(rows * indexer_->heads() * indexer_->dim()));
-    index_w.resize(static_cast<size_t>(rows * indexer_->heads()));
+    index_q = Scratch<float>(static_cast<size_t>(rows * indexer_->heads() * indexer_->dim()));
+    index_w = Scratch<float>(static_cast<size_t>(rows * indexer_->heads()));
   }
 
-  std::vector<float> o(static_cast<size_t>(rows * heads * head_dim));
+  Scratch<float> o(static_cast<size_t>(rows * heads * head_dim));
   std::vector<float> entry(static_cast<size_t>(std::max(head_dim, c.index_head_dim)));
   thread_local std::vector<int64_t> selected;  // up to every index key (260K at 1M): kept between calls
   for (const Segment& segment : segments) {
@@ -118,9 +119,9 @@ void Attention::forward(const float* a, int64_t rows, const std::vector<Segment>
   stage.to(Stage::Projections);
   // §6.7 grouped low-rank output: each group of consecutive heads has its own wo_a slice.
   const int64_t groups = c.o_groups, rank = c.o_lora_rank, group_width = heads / groups * head_dim;
-  std::vector<float> group_input(static_cast<size_t>(rows * group_width));
-  std::vector<float> group_output(static_cast<size_t>(rows * rank));
-  std::vector<float> low_rank(static_cast<size_t>(rows * groups * rank));
+  Scratch<float> group_input(static_cast<size_t>(rows * group_width));
+  Scratch<float> group_output(static_cast<size_t>(rows * rank));
+  Scratch<float> low_rank(static_cast<size_t>(rows * groups * rank));
   for (int64_t g = 0; g < groups; ++g) {
     for (int64_t r = 0; r < rows; ++r) {
       const float* source = o.data() + r * heads * head_dim + g * group_width;

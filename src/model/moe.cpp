@@ -6,6 +6,7 @@
 #include <cstring>
 #include <numeric>
 
+#include "core/scratch.h"
 #include "core/thread_pool.h"
 #include "model/linear_map.h"
 #include "model/hyper_connections.h"
@@ -53,7 +54,7 @@ void Moe::add_routed_experts(const float* f, const std::vector<std::vector<int64
     if (!rows_of[e].empty()) active.push_back(e);
   }
   std::vector<int64_t> offsets;
-  std::vector<float> partial;
+  Scratch<float> partial;
   for (size_t wave_begin = 0; wave_begin < active.size();) {
     // Experts [wave_begin, wave_end) of `active`, at least one, their outputs within the cap.
     size_t wave_end = wave_begin;
@@ -64,7 +65,7 @@ void Moe::add_routed_experts(const float* f, const std::vector<std::vector<int64
       offsets.push_back(offsets.back() + static_cast<int64_t>(rows_of[active[wave_end]].size()));
       ++wave_end;
     }
-    partial.assign(static_cast<size_t>(offsets.back() * dim), 0.0f);
+    partial = Scratch<float>::zeroed(static_cast<size_t>(offsets.back() * dim));
     std::atomic<size_t> next{wave_begin};
     auto run_experts = [&](int64_t, int64_t, int) {
       std::vector<float> gathered;
@@ -106,7 +107,7 @@ void Moe::add_routed_experts(const float* f, const std::vector<std::vector<int64
 void Moe::add_expert(const ExpertWeights& expert, const float* x, int64_t rows, const float* routing_weight,
                      float* out) const {
   const int64_t dim = config_.hidden_size, inter = config_.moe_intermediate_size;
-  std::vector<float> gate(static_cast<size_t>(rows * inter)), up(gate.size()), down(static_cast<size_t>(rows * dim));
+  Scratch<float> gate(static_cast<size_t>(rows * inter)), up(gate.size()), down(static_cast<size_t>(rows * dim));
   apply_linear(numerics_, expert.w1, x, rows, gate.data(), ActivationQuant::Allowed);
   apply_linear(numerics_, expert.w3, x, rows, up.data(), ActivationQuant::Allowed);
   for (int64_t i = 0; i < rows * inter; ++i) {
@@ -126,7 +127,7 @@ void Moe::add_expert(const ExpertWeights& expert, const float* x, int64_t rows, 
 void Moe::forward(const float* f, int64_t rows, const int32_t* token_ids, float* out) const {
   const ModelConfig& c = config_;
   const int64_t experts = c.n_routed_experts, top_k = c.num_experts_per_tok, dim = c.hidden_size;
-  std::vector<float> scores(static_cast<size_t>(rows * experts));
+  Scratch<float> scores(static_cast<size_t>(rows * experts));
   apply_linear(numerics_, weights_.gate, f, rows, scores.data());
   std::fill(out, out + rows * dim, 0.0f);
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "core/scratch.h"
 #include "core/stage_timer.h"
 #include "kernels/dequantize.h"
 #include "model/linear_map.h"
@@ -22,7 +23,7 @@ Block::Block(const ModelConfig& config, const BlockWeights& weights, NumericsOpt
 void Block::forward(float* streams, int64_t rows, const std::vector<Segment>& segments, const int32_t* token_ids) {
   const int64_t dim = config_.hidden_size;
   const float eps = static_cast<float>(config_.rms_norm_eps);
-  std::vector<float> x(static_cast<size_t>(rows * dim)), y(x.size());
+  Scratch<float> x(static_cast<size_t>(rows * dim)), y(x.size());
   hc_attn_.collapse(streams, rows, x.data());
   for (int64_t r = 0; r < rows; ++r) rms_norm(x.data() + r * dim, dim, attn_norm_.data(), eps, x.data() + r * dim);
   attention_.forward(x.data(), rows, segments, y.data());
@@ -97,6 +98,7 @@ void Transformer::head(const HyperConnectionHead& hc_head, const std::vector<flo
 }
 
 void Transformer::forward(std::vector<SequenceInput>& batch) {
+  const ScratchScope scratch_scope;  // the layers' activations reuse one set of buffers
   const int64_t dim = config_.hidden_size, n = config_.hc_mult;
   int64_t rows = 0;
   for (const SequenceInput& input : batch) {
@@ -171,6 +173,7 @@ void Transformer::forward_mtp(SequenceState& state, const float* final_streams, 
                               std::vector<float>& logits, bool zero_first_embedding) {
   if (!mtp_block_) fail("this checkpoint has no MTP block");
   check_input(state, next_tokens);
+  const ScratchScope scratch_scope;
   const MtpWeights& mtp = weights_.mtp[0];
   const int64_t dim = config_.hidden_size, n = config_.hc_mult;
   const int64_t rows = static_cast<int64_t>(next_tokens.size());
