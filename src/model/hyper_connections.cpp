@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "core/thread_pool.h"
 #include "kernels/dequantize.h"
 #include "kernels/norm.h"
 #include "model/linear_map.h"
@@ -101,30 +102,44 @@ void HyperConnection::collapse(const float* streams, int64_t tokens, float* coll
     for (int64_t i = 0; i < n * n; ++i) c[i] = m[2 * n + i] * scale_[2] + base_[2 * n + i];
     sinkhorn(c, n, iterations_, hc_eps_);
     const float* x = streams + t * width;
-    float* out = collapsed + t * dim_;
-    for (int64_t d = 0; d < dim_; ++d) {
-      float sum = 0.0f;
-      for (int64_t j = 0; j < n; ++j) sum += pre[j] * x[j * dim_ + d];
-      out[d] = sum;
+    float* __restrict out = collapsed + t * dim_;
+    // Stream by stream, as in expand(); each value is still 0 + pre[0]·x[0] + pre[1]·x[1] + ….
+    for (int64_t d = 0; d < dim_; ++d) out[d] = 0.0f;
+    for (int64_t j = 0; j < n; ++j) {
+      const float* __restrict stream = x + j * dim_;
+      for (int64_t d = 0; d < dim_; ++d) out[d] += pre[j] * stream[d];
     }
   }
 }
 
 void HyperConnection::expand(const float* output, int64_t tokens, float* streams) const {
-  const int64_t n = streams_;
-  std::vector<float> old(static_cast<size_t>(n * dim_));
-  for (int64_t t = 0; t < tokens; ++t) {
-    float* x = streams + t * n * dim_;
-    std::copy(x, x + n * dim_, old.begin());
-    const float* c = comb_.data() + t * n * n;
-    const float* a = output + t * dim_;
-    for (int64_t k = 0; k < n; ++k) {
-      for (int64_t d = 0; d < dim_; ++d) {
-        float sum = post_[t * n + k] * a[d];
-        for (int64_t j = 0; j < n; ++j) sum += c[j * n + k] * old[j * dim_ + d];
-        x[k * dim_ + d] = sum;
+  const int64_t n = streams_, dim = dim_;
+  // Stream by stream over all of d, so that the loops vectorise (one value at a time, with its
+  // n old values 16 KB apart, this took 0.35 s of a 512-token prefill). Every value still sums
+  // post·output first and then the old streams in order: the bits are the same on any thread.
+  auto expand_tokens = [&](int64_t begin, int64_t end, int) {
+    std::vector<float> old(static_cast<size_t>(n * dim));
+    for (int64_t t = begin; t < end; ++t) {
+      float* x = streams + t * n * dim;
+      std::copy(x, x + n * dim, old.begin());
+      const float* c = comb_.data() + t * n * n;
+      const float* __restrict a = output + t * dim;
+      for (int64_t k = 0; k < n; ++k) {
+        float* __restrict out = x + k * dim;
+        const float post = post_[t * n + k];
+        for (int64_t d = 0; d < dim; ++d) out[d] = post * a[d];
+        for (int64_t j = 0; j < n; ++j) {
+          const float weight = c[j * n + k];
+          const float* __restrict previous = old.data() + j * dim;
+          for (int64_t d = 0; d < dim; ++d) out[d] += weight * previous[d];
+        }
       }
     }
+  };
+  if (numerics_.fast_kernels() && tokens >= kParallelTokens) {
+    kernel_pool().parallel_for(tokens, 1, expand_tokens);
+  } else {
+    expand_tokens(0, tokens, 0);
   }
 }
 

@@ -30,6 +30,8 @@ class HyperConnection {
   WeightMatrix fn_;
   std::vector<float> base_, scale_;
   std::vector<float> post_, comb_;  // per token of the last collapse
+  // From this many tokens on, expand() splits them over the kernel threads (fast numerics).
+  static constexpr int64_t kParallelTokens = 8;
 };
 
 // The final collapse (§5.4): y = Σ_j w[j]·X[j] with w = sigmoid(μ·scale + base) + eps.
