@@ -213,7 +213,9 @@ void run(Isa isa, const WeightMatrix& weight, int64_t row_begin, int64_t row_cou
   const KernelTable& table = kernels_for(isa);
   fast_kernels::RowsKernel kernel = kernel_for(table, weight.format);
   // Several tokens on AVX2: packed panels, float32 (FP8, BF16) or int16 (FP4, vpmaddwd).
-  const bool avx2_gemm = isa == Isa::Avx2 && tokens >= fast_kernels::kAvx2GemmMinTokens &&
+  const int64_t gemm_min_tokens = weight.format == WeightFormat::FP4_E2M1_BLOCK32 ? fast_kernels::kAvx2Fp4GemmMinTokens
+                                                                                  : fast_kernels::kAvx2GemmMinTokens;
+  const bool avx2_gemm = isa == Isa::Avx2 && tokens >= gemm_min_tokens &&
                          weight.format != WeightFormat::F32 && fast_kernels::avx2_gemm_kernel() != nullptr;
   const bool avx2_fp4_gemm = avx2_gemm && weight.format == WeightFormat::FP4_E2M1_BLOCK32 &&
                              fast_kernels::avx2_fp4_gemm_kernel() != nullptr;

@@ -102,6 +102,10 @@ RowsKernel avx2_fp4_gemm_kernel();
 // 2048×4096, medians of 5: at 4 tokens 2.36–2.47 against 2.33–3.32, at 8 4.05–5.12 against
 // 3.85–4.34).
 inline constexpr int64_t kAvx2GemmMinTokens = 8;
+// The FP4 kernel pads tokens to whole quads, so 5–7 tokens cost it what 8 do. Measured inside a
+// 512-token prefill on one thread (routed experts, weights read from memory): at 6–7 tokens the
+// matrix-vector kernel ran at 27–32 GFLOP/s, the packed one at 40–48; at 5, 25–31 against 33–44.
+inline constexpr int64_t kAvx2Fp4GemmMinTokens = 5;
 // Floats of Activations::scratch that the packed kernels need for `cols` columns and `tokens`
 // tokens. avx2_gemm_kernel: 16 dequantised rows (padded), one packed panel, the sums, and slack
 // to align them. avx2_fp4_gemm_kernel needs less: a panel of 128 int32 pairs × 16 rows, 8×16
