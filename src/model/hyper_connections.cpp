@@ -91,24 +91,33 @@ void HyperConnection::collapse(const float* streams, int64_t tokens, float* coll
   const std::vector<float> mu = mix_logits(numerics_, fn_, streams, tokens, width, norm_eps_);
   post_.assign(static_cast<size_t>(tokens * n), 0.0f);
   comb_.assign(static_cast<size_t>(tokens * n * n), 0.0f);
-  std::vector<float> pre(static_cast<size_t>(n));
-  for (int64_t t = 0; t < tokens; ++t) {
-    const float* m = mu.data() + t * outputs;
-    for (int64_t j = 0; j < n; ++j) {
-      pre[j] = sigmoid(m[j] * scale_[0] + base_[j]) + hc_eps_;
-      post_[t * n + j] = 2.0f * sigmoid(m[n + j] * scale_[1] + base_[n + j]);
+  // Tokens are independent (each writes its own post_, comb_ and output row), so under fast
+  // numerics they are split over the kernel threads, as in expand().
+  auto collapse_tokens = [&](int64_t begin, int64_t end, int) {
+    std::vector<float> pre(static_cast<size_t>(n));
+    for (int64_t t = begin; t < end; ++t) {
+      const float* m = mu.data() + t * outputs;
+      for (int64_t j = 0; j < n; ++j) {
+        pre[j] = sigmoid(m[j] * scale_[0] + base_[j]) + hc_eps_;
+        post_[t * n + j] = 2.0f * sigmoid(m[n + j] * scale_[1] + base_[n + j]);
+      }
+      float* c = comb_.data() + t * n * n;
+      for (int64_t i = 0; i < n * n; ++i) c[i] = m[2 * n + i] * scale_[2] + base_[2 * n + i];
+      sinkhorn(c, n, iterations_, hc_eps_);
+      const float* x = streams + t * width;
+      float* __restrict out = collapsed + t * dim_;
+      // Stream by stream, as in expand(); each value is still 0 + pre[0]·x[0] + pre[1]·x[1] + ….
+      for (int64_t d = 0; d < dim_; ++d) out[d] = 0.0f;
+      for (int64_t j = 0; j < n; ++j) {
+        const float* __restrict stream = x + j * dim_;
+        for (int64_t d = 0; d < dim_; ++d) out[d] += pre[j] * stream[d];
+      }
     }
-    float* c = comb_.data() + t * n * n;
-    for (int64_t i = 0; i < n * n; ++i) c[i] = m[2 * n + i] * scale_[2] + base_[2 * n + i];
-    sinkhorn(c, n, iterations_, hc_eps_);
-    const float* x = streams + t * width;
-    float* __restrict out = collapsed + t * dim_;
-    // Stream by stream, as in expand(); each value is still 0 + pre[0]·x[0] + pre[1]·x[1] + ….
-    for (int64_t d = 0; d < dim_; ++d) out[d] = 0.0f;
-    for (int64_t j = 0; j < n; ++j) {
-      const float* __restrict stream = x + j * dim_;
-      for (int64_t d = 0; d < dim_; ++d) out[d] += pre[j] * stream[d];
-    }
+  };
+  if (numerics_.fast_kernels() && tokens >= kParallelTokens) {
+    kernel_pool().parallel_for(tokens, 1, collapse_tokens);
+  } else {
+    collapse_tokens(0, tokens, 0);
   }
 }
 

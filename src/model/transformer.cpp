@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "core/scratch.h"
+#include "core/thread_pool.h"
 #include "core/stage_timer.h"
 #include "kernels/dequantize.h"
 #include "model/linear_map.h"
@@ -18,19 +19,33 @@ Block::Block(const ModelConfig& config, const BlockWeights& weights, NumericsOpt
       attn_norm_(to_f32_vector(weights.attn_norm)),
       ffn_norm_(to_f32_vector(weights.ffn_norm)),
       attention_(config, weights.attn, weights.spec, numerics),
-      moe_(config, weights.ffn, weights.spec.hash_routed, numerics) {}
+      moe_(config, weights.ffn, weights.spec.hash_routed, numerics),
+      fast_numerics_(numerics.fast_kernels()) {}
+
+void Block::normalize_rows(float* x, int64_t rows, const std::vector<float>& weight) const {
+  const int64_t dim = config_.hidden_size;
+  const float eps = static_cast<float>(config_.rms_norm_eps);
+  auto normalize = [&](int64_t begin, int64_t end, int) {
+    for (int64_t r = begin; r < end; ++r) rms_norm(x + r * dim, dim, weight.data(), eps, x + r * dim);
+  };
+  // Rows are independent: a prompt's are split over the kernel threads under fast numerics.
+  if (fast_numerics_ && rows >= kParallelRows) {
+    kernel_pool().parallel_for(rows, 1, normalize);
+  } else {
+    normalize(0, rows, 0);
+  }
+}
 
 void Block::forward(float* streams, int64_t rows, const std::vector<Segment>& segments, const int32_t* token_ids) {
   const int64_t dim = config_.hidden_size;
-  const float eps = static_cast<float>(config_.rms_norm_eps);
   Scratch<float> x(static_cast<size_t>(rows * dim)), y(x.size());
   hc_attn_.collapse(streams, rows, x.data());
-  for (int64_t r = 0; r < rows; ++r) rms_norm(x.data() + r * dim, dim, attn_norm_.data(), eps, x.data() + r * dim);
+  normalize_rows(x.data(), rows, attn_norm_);
   attention_.forward(x.data(), rows, segments, y.data());
   hc_attn_.expand(y.data(), rows, streams);
 
   hc_ffn_.collapse(streams, rows, x.data());
-  for (int64_t r = 0; r < rows; ++r) rms_norm(x.data() + r * dim, dim, ffn_norm_.data(), eps, x.data() + r * dim);
+  normalize_rows(x.data(), rows, ffn_norm_);
   {
     ScopedStage stage(Stage::Experts);
     moe_.forward(x.data(), rows, token_ids, y.data());

@@ -28,11 +28,17 @@ class Block {
   void forward(float* streams, int64_t rows, const std::vector<Segment>& segments, const int32_t* token_ids);
 
  private:
+  // From this many rows on, the RMS norms are split over the kernel threads (fast numerics).
+  static constexpr int64_t kParallelRows = 8;
+  // x [rows, D] ← rms_norm(x)·weight, row by row.
+  void normalize_rows(float* x, int64_t rows, const std::vector<float>& weight) const;
+
   const ModelConfig& config_;
   HyperConnection hc_attn_, hc_ffn_;
   std::vector<float> attn_norm_, ffn_norm_;
   Attention attention_;
   Moe moe_;
+  bool fast_numerics_;
 };
 
 // One sequence's part of a batched forward.
