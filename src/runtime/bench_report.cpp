@@ -1,5 +1,6 @@
 #include "runtime/bench_report.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
@@ -61,16 +62,25 @@ nlohmann::json stages_json(const StageSeconds& seconds) {
   return json;
 }
 
+// The stages, then "other": the rest of the time (hyper-connections, norms, embedding, routing
+// outside the experts' products). Shown because a large rest is work no stage names, as the
+// page-faulted activations of session 15 were.
 std::string stage_headers() {
   std::string text;
   for (int s = 0; s < kStages; ++s) text += format("  %11s", std::string(stage_name(static_cast<Stage>(s))).c_str());
-  return text + "\n";
+  return text + format("  %11s\n", "other");
 }
 
-std::string stage_cells(const StageSeconds& seconds) {
+// `values` by stage and what `total` leaves beyond them, to `decimals` places.
+template <typename Values>
+std::string stage_cells(const Values& values, double total, int decimals) {
   std::string text;
-  for (int s = 0; s < kStages; ++s) text += format("  %11.3f", seconds[static_cast<size_t>(s)]);
-  return text + "\n";
+  double staged = 0.0;
+  for (int s = 0; s < kStages; ++s) {
+    text += format("  %11.*f", decimals, values[static_cast<size_t>(s)]);
+    staged += values[static_cast<size_t>(s)];
+  }
+  return text + format("  %11.*f\n", decimals, std::max(0.0, total - staged));
 }
 
 }  // namespace
@@ -153,7 +163,7 @@ std::string format_bench_report(const BenchReport& report) {
     for (const PrefillReport& prefill : report.prefill) {
       text += format("  %8lld  %10.2f  %9.3f", static_cast<long long>(prefill.prompt_tokens), prefill.tok_s,
                      prefill.seconds) +
-              stage_cells(prefill.stage_seconds);
+              stage_cells(prefill.stage_seconds, prefill.seconds, 3);
     }
   }
   if (!report.prefill_sweep.empty()) {
@@ -162,7 +172,7 @@ std::string format_bench_report(const BenchReport& report) {
     for (const PrefillAtContextReport& prefill : report.prefill_sweep) {
       text += format("  %8lld  %8lld  %10.2f  %9.3f", static_cast<long long>(prefill.context),
                      static_cast<long long>(prefill.tokens), prefill.tok_s, prefill.seconds) +
-              stage_cells(prefill.stage_seconds);
+              stage_cells(prefill.stage_seconds, prefill.seconds, 3);
     }
   }
   if (!report.skipped_prefill_contexts.empty()) {
@@ -179,9 +189,8 @@ std::string format_bench_report(const BenchReport& report) {
     for (const DecodeReport& decode : report.decode) {
       text += format("  %8lld  %9.2f  %9.2f  %8.3f  %7.1f%%  %9.2f", static_cast<long long>(decode.context),
                      decode.tok_s, decode.ms_per_token, decode.bytes_per_token / 1e9, 100.0 * decode.roofline_fraction,
-                     decode.state_bytes / 1e6);
-      for (int s = 0; s < kStages; ++s) text += format("  %11.2f", decode.stage_ms[s]);
-      text += "\n";
+                     decode.state_bytes / 1e6) +
+              stage_cells(decode.stage_ms, decode.ms_per_token, 2);
     }
   }
   text += kv_growth_line(report);

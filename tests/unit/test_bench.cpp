@@ -220,6 +220,26 @@ TEST(BenchReportText, NamesTheMeasurementsThatReadFromDisk) {
   EXPECT_EQ(json["prefill"][0]["major_faults"], 7);
 }
 
+// The tables end with "other": the time no stage accounts for (never negative).
+TEST(BenchReportText, TheLastColumnIsTheTimeNoStageAccountsFor) {
+  BenchReport report;
+  report.model = "m";
+  report.numerics = "fast";
+  report.prefill.push_back({.prompt_tokens = 512, .seconds = 10, .tok_s = 51.2});
+  report.prefill[0].stage_seconds = {1.0, 0.5, 2.0, 3.0, 0.25};
+  report.decode.push_back({.context = 2048, .tokens = 4, .seconds = 0.4, .tok_s = 10});
+  report.decode[0].ms_per_token = 100.0;
+  report.decode[0].stage_ms = {10.0, 1.0, 2.0, 30.0, 40.0};
+  report.decode.push_back({.context = 8192, .tokens = 4, .seconds = 0.4, .tok_s = 10});
+  report.decode[1].ms_per_token = 50.0;
+  report.decode[1].stage_ms = {10.0, 1.0, 2.0, 30.0, 40.0};  // more than the total: clock reads apart
+  const std::string text = format_bench_report(report);
+  EXPECT_THAT(text, HasSubstr("head        other\n"));
+  EXPECT_THAT(text, HasSubstr("0.250        3.250\n"));
+  EXPECT_THAT(text, HasSubstr("40.00        17.00\n"));
+  EXPECT_THAT(text, HasSubstr("40.00         0.00\n"));
+}
+
 class CliBench : public ::testing::Test {
  protected:
   void SetUp() override {
