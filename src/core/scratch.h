@@ -12,7 +12,6 @@
 
 #include <cstddef>
 #include <cstring>
-#include <span>
 #include <type_traits>
 
 namespace lightseek {
@@ -83,7 +82,6 @@ class Scratch {
   const T* end() const { return data_ + size_; }
   T& operator[](size_t i) { return data_[i]; }
   const T& operator[](size_t i) const { return data_[i]; }
-  std::span<T> span() { return {data_, size_}; }
 
  private:
   void release() {

@@ -114,8 +114,8 @@ void HyperConnection::collapse(const float* streams, int64_t tokens, float* coll
       }
     }
   };
-  if (numerics_.fast_kernels() && tokens >= kParallelTokens) {
-    kernel_pool().parallel_for(tokens, 1, collapse_tokens);
+  if (numerics_.fast_kernels()) {
+    kernel_pool().parallel_for(tokens, kTokenGrain, collapse_tokens);
   } else {
     collapse_tokens(0, tokens, 0);
   }
@@ -145,8 +145,8 @@ void HyperConnection::expand(const float* output, int64_t tokens, float* streams
       }
     }
   };
-  if (numerics_.fast_kernels() && tokens >= kParallelTokens) {
-    kernel_pool().parallel_for(tokens, 1, expand_tokens);
+  if (numerics_.fast_kernels()) {
+    kernel_pool().parallel_for(tokens, kTokenGrain, expand_tokens);
   } else {
     expand_tokens(0, tokens, 0);
   }

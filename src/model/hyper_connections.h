@@ -30,8 +30,9 @@ class HyperConnection {
   WeightMatrix fn_;
   std::vector<float> base_, scale_;
   std::vector<float> post_, comb_;  // per token of the last collapse
-  // From this many tokens on, expand() splits them over the kernel threads (fast numerics).
-  static constexpr int64_t kParallelTokens = 8;
+  // Fast numerics split a prompt's tokens over the kernel threads in multiples of this; up to
+  // this many (decode's one) the pool runs them on the caller.
+  static constexpr int64_t kTokenGrain = 4;
 };
 
 // The final collapse (§5.4): y = Σ_j w[j]·X[j] with w = sigmoid(μ·scale + base) + eps.

@@ -29,8 +29,8 @@ void Block::normalize_rows(float* x, int64_t rows, const std::vector<float>& wei
     for (int64_t r = begin; r < end; ++r) rms_norm(x + r * dim, dim, weight.data(), eps, x + r * dim);
   };
   // Rows are independent: a prompt's are split over the kernel threads under fast numerics.
-  if (fast_numerics_ && rows >= kParallelRows) {
-    kernel_pool().parallel_for(rows, 1, normalize);
+  if (fast_numerics_) {
+    kernel_pool().parallel_for(rows, kRowGrain, normalize);
   } else {
     normalize(0, rows, 0);
   }

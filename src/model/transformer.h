@@ -28,8 +28,9 @@ class Block {
   void forward(float* streams, int64_t rows, const std::vector<Segment>& segments, const int32_t* token_ids);
 
  private:
-  // From this many rows on, the RMS norms are split over the kernel threads (fast numerics).
-  static constexpr int64_t kParallelRows = 8;
+  // Fast numerics split a prompt's RMS norms over the kernel threads in multiples of this many
+  // rows; up to this many (decode's one) the pool runs them on the caller.
+  static constexpr int64_t kRowGrain = 4;
   // x [rows, D] ← rms_norm(x)·weight, row by row.
   void normalize_rows(float* x, int64_t rows, const std::vector<float>& weight) const;
 
