@@ -87,8 +87,15 @@ TEST(ThreadPool, ABalancedRegionMovesWorkAwayFromAThreadThatFallsBehind) {
   std::vector<std::atomic<int>> done_by(2);
   std::atomic<bool> delayed{false};
   pool.parallel_for_balanced(64, 1, 8, [&](int64_t begin, int64_t end, int thread) {
-    // The calling thread's first piece stalls, as if its core were taken away.
-    if (thread == 0 && !delayed.exchange(true)) std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    // The calling thread's first piece stalls, as if its core were taken away, until the worker
+    // has done all it can (a fixed sleep failed on a loaded machine, where the worker had not
+    // run yet when it ended). Without stealing the worker stops at 32 and the wait gives up.
+    if (thread == 0 && !delayed.exchange(true)) {
+      const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+      while (done_by[1].load() < 60 && std::chrono::steady_clock::now() < give_up) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+    }
     done_by[static_cast<size_t>(thread)] += static_cast<int>(end - begin);
   });
   EXPECT_EQ(done_by[0].load() + done_by[1].load(), 64);
