@@ -71,8 +71,50 @@ void BM_Fp4KeyScores(benchmark::State& state) {
   count_flops(state, heads, dim, n);
 }
 
-BENCHMARK(BM_FloatScores)->Args({64, 512, 640})->Args({64, 128, 64})->ArgNames({"heads", "dim", "rows"});
-BENCHMARK(BM_Fp4KeyScores)->Args({64, 128, 64})->ArgNames({"heads", "dim", "keys"});
+// The batched indexer: tokens × 64 heads × 128 against a run of keys, weighted and summed over
+// the heads. Arguments: tokens, keys.
+void BM_IndexScores(benchmark::State& state) {
+  const int64_t tokens = state.range(0), n = state.range(1), heads = 64, dim = 128;
+  const std::vector<float> q = normal_values(static_cast<size_t>(tokens * heads * dim), 1);
+  const std::vector<float> w = normal_values(static_cast<size_t>(tokens * heads), 3);
+  const std::vector<float> keys = normal_values(static_cast<size_t>(n * dim), 2);
+  std::vector<float> out(static_cast<size_t>(tokens * n));
+  const VectorOps& ops = vector_ops();
+  for (auto _ : state) {
+    ops.index_scores(q.data(), w.data(), tokens, heads, dim, keys.data(), dim, n, out.data(), n);
+    benchmark::DoNotOptimize(out.data());
+  }
+  count_flops(state, tokens * heads, dim, n);
+}
+
+void BM_Fp4IndexScores(benchmark::State& state) {
+  const int64_t tokens = state.range(0), n = state.range(1), heads = 64, dim = 128;
+  std::vector<float> q = normal_values(static_cast<size_t>(tokens * heads * dim), 1);
+  fp4_roundtrip_blocks(q.data(), tokens * heads * dim, 32);
+  std::vector<int8_t> q8(q.size());
+  std::vector<float> q_scale(static_cast<size_t>(tokens * heads));
+  if (!fp4_rows_as_int8(q.data(), tokens * heads, dim, q8.data(), q_scale.data())) {
+    state.SkipWithError("the queries did not convert to int8");
+    return;
+  }
+  const std::vector<float> w = normal_values(static_cast<size_t>(tokens * heads), 3);
+  KvRows keys = KvRows::fp4(dim);
+  const std::vector<float> values = normal_values(static_cast<size_t>(n * dim), 2);
+  for (int64_t j = 0; j < n; ++j) keys.append(values.data() + j * dim);
+  std::vector<float> out(static_cast<size_t>(tokens * n));
+  const VectorOps& ops = vector_ops();
+  for (auto _ : state) {
+    ops.fp4_index_scores(q8.data(), q_scale.data(), w.data(), tokens, heads, dim, keys.stored_bytes().data(),
+                         keys.row_bytes(), n, out.data(), n);
+    benchmark::DoNotOptimize(out.data());
+  }
+  count_flops(state, tokens * heads, dim, n);
+}
+
+BENCHMARK(BM_FloatScores)->Args({64, 512, 640})->Args({64, 128, 64})->Args({64, 128, 4096})->ArgNames({"heads", "dim", "rows"});
+BENCHMARK(BM_Fp4KeyScores)->Args({64, 128, 64})->Args({64, 128, 4096})->ArgNames({"heads", "dim", "keys"});
+BENCHMARK(BM_IndexScores)->Args({1, 4096})->Args({32, 256})->Args({32, 4096})->ArgNames({"tokens", "keys"});
+BENCHMARK(BM_Fp4IndexScores)->Args({1, 4096})->Args({32, 256})->Args({32, 4096})->ArgNames({"tokens", "keys"});
 
 }  // namespace
 }  // namespace lightseek

@@ -1,5 +1,6 @@
 #include "kernels/vector_ops.h"
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -53,9 +54,39 @@ void fp4_key_scores_scalar(const int8_t* q, const float* q_scale, int64_t heads,
   }
 }
 
+void index_scores_scalar(const float* q, const float* w, int64_t tokens, int64_t heads, int64_t dim, const float* keys,
+                         int64_t key_stride, int64_t n, float* out, int64_t out_stride) {
+  for (int64_t t = 0; t < tokens; ++t) {
+    for (int64_t j = 0; j < n; ++j) {
+      float score = 0.0f;
+      for (int64_t h = 0; h < heads; ++h) {
+        const float product = dot(q + (t * heads + h) * dim, keys + j * key_stride, dim);
+        score += w[t * heads + h] * std::max(0.0f, product);
+      }
+      out[t * out_stride + j] = score;
+    }
+  }
+}
+
+void fp4_index_scores_scalar(const int8_t* q, const float* q_scale, const float* w, int64_t tokens, int64_t heads,
+                             int64_t dim, const uint8_t* keys, int64_t key_stride, int64_t n, float* out,
+                             int64_t out_stride) {
+  std::vector<float> head_scores(static_cast<size_t>(heads * n));
+  for (int64_t t = 0; t < tokens; ++t) {
+    fp4_key_scores_scalar(q + t * heads * dim, q_scale + t * heads, heads, dim, keys, key_stride, n,
+                          head_scores.data(), n);
+    for (int64_t j = 0; j < n; ++j) {
+      float score = 0.0f;
+      for (int64_t h = 0; h < heads; ++h) score += w[t * heads + h] * std::max(0.0f, head_scores[h * n + j]);
+      out[t * out_stride + j] = score;
+    }
+  }
+}
+
 const VectorOps& scalar_ops() {
   static const VectorOps ops = {dot, axpy, scores_by_rows<dot>, weighted_sums_by_rows<axpy>,
-                                decode_fp4_blocks32_scalar, fp4_key_scores_scalar};
+                                decode_fp4_blocks32_scalar, fp4_key_scores_scalar, index_scores_scalar,
+                                fp4_index_scores_scalar};
   return ops;
 }
 

@@ -37,6 +37,17 @@ struct VectorOps {
   //      (low nibble first), then dim/32 e8m0 scales.
   void (*fp4_key_scores)(const int8_t* q, const float* q_scale, int64_t heads, int64_t dim, const uint8_t* keys,
                          int64_t key_stride, int64_t n, float* out, int64_t out_stride);
+  // The indexer's weighted scores (spec §6.5) of many query tokens against one run of keys, so
+  // that a prompt's tokens share each key loaded:
+  //   out[t·out_stride + j] = Σ_h w[t·heads + h] · max(0, q_{t,h} · key_j), the heads added in order,
+  // for t < tokens, j < n; q is [tokens][heads][dim], key j at keys + j·key_stride.
+  void (*index_scores)(const float* q, const float* w, int64_t tokens, int64_t heads, int64_t dim, const float* keys,
+                       int64_t key_stride, int64_t n, float* out, int64_t out_stride);
+  // The same over FP4 keys with int8 queries, each head's product as fp4_key_scores gives it:
+  // q is [tokens][heads][dim] int8, q_scale [tokens][heads].
+  void (*fp4_index_scores)(const int8_t* q, const float* q_scale, const float* w, int64_t tokens, int64_t heads,
+                           int64_t dim, const uint8_t* keys, int64_t key_stride, int64_t n, float* out,
+                           int64_t out_stride);
 };
 
 const VectorOps& vector_ops();            // for active_isa()
@@ -49,6 +60,12 @@ void decode_fp4_blocks32_scalar(const uint8_t* packed, const uint8_t* scales, in
 // their int16 sums cannot take.
 void fp4_key_scores_scalar(const int8_t* q, const float* q_scale, int64_t heads, int64_t dim, const uint8_t* keys,
                            int64_t key_stride, int64_t n, float* out, int64_t out_stride);
+// The scalar definitions of VectorOps::index_scores and fp4_index_scores.
+void index_scores_scalar(const float* q, const float* w, int64_t tokens, int64_t heads, int64_t dim, const float* keys,
+                         int64_t key_stride, int64_t n, float* out, int64_t out_stride);
+void fp4_index_scores_scalar(const int8_t* q, const float* q_scale, const float* w, int64_t tokens, int64_t heads,
+                             int64_t dim, const uint8_t* keys, int64_t key_stride, int64_t n, float* out,
+                             int64_t out_stride);
 const VectorOps& scalar_ops();
 const VectorOps& avx2_ops();
 const VectorOps& avx512_ops();

@@ -116,9 +116,15 @@ void weighted_sums(const float* weights, int64_t heads, const float* const* rows
 }  // namespace
 
 const VectorOps& avx512_ops() {
-  // Decoding FP4 keys: the AVX2 version (a CPU with AVX-512 has AVX2).
-  static const VectorOps ops = {dot,           axpy, scores, weighted_sums, avx2_ops().decode_fp4_blocks32,
-                                avx2_ops().fp4_key_scores};
+  // The FP4 keys and the indexer's scores: the AVX2 versions (a CPU with AVX-512 has AVX2).
+  static const VectorOps ops = {dot,
+                                axpy,
+                                scores,
+                                weighted_sums,
+                                avx2_ops().decode_fp4_blocks32,
+                                avx2_ops().fp4_key_scores,
+                                avx2_ops().index_scores,
+                                avx2_ops().fp4_index_scores};
   return ops;
 }
 

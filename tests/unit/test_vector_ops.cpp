@@ -7,6 +7,7 @@
 #include <cstring>
 #include <vector>
 
+#include "core/error.h"
 #include "core/number_formats.h"
 #include "kernels/cpu_features.h"
 #include "kernels/quantize.h"
@@ -180,6 +181,100 @@ TEST(VectorOps, Fp4KeyScoresAreTheExactProductsOnEveryIsa) {
                                          << static_cast<int64_t>(i) / n << " key " << static_cast<int64_t>(i) % n;
         }
       }
+    }
+  }
+}
+
+// The indexer's weighted scores, Σ_h w_h · max(0, q_h · key), from per-head products computed in
+// double; `head_product(t, h, j)` gives the exact product and the sum of its terms' magnitudes.
+template <typename HeadProduct>
+void expect_index_scores(const std::vector<float>& out, int64_t out_stride, int64_t tokens, int64_t heads, int64_t n,
+                         const std::vector<float>& w, HeadProduct head_product, const std::string& what) {
+  for (int64_t t = 0; t < tokens; ++t) {
+    for (int64_t j = 0; j < n; ++j) {
+      double exact = 0.0, magnitude = 0.0;
+      for (int64_t h = 0; h < heads; ++h) {
+        const auto [product, product_magnitude] = head_product(t, h, j);
+        exact += w[t * heads + h] * std::max(0.0, product);
+        magnitude += std::fabs(w[t * heads + h]) * (std::fabs(product) + product_magnitude);
+      }
+      ASSERT_NEAR(out[t * out_stride + j], exact, sum_tolerance(magnitude))
+          << what << " token " << t << " key " << j;
+    }
+    for (int64_t j = n; j < out_stride; ++j) {
+      ASSERT_EQ(out[t * out_stride + j], 42.0f) << what << ": wrote past the row's end at token " << t;
+    }
+  }
+}
+
+// Float32 keys: every ISA against the definition, for token, head and key counts that leave
+// partial register blocks and panels, keys past one 256-key run, and columns with tails.
+TEST(VectorOps, IndexScoresOfEveryIsaMatchTheDefinition) {
+  struct Shape {
+    int64_t tokens, heads, dim, n;
+  };
+  for (const Shape& shape : {Shape{1, 1, 1, 1}, Shape{1, 4, 8, 8}, Shape{3, 7, 37, 13}, Shape{2, 64, 128, 300},
+                             Shape{5, 5, 130, 25}, Shape{4, 8, 64, 519}}) {
+    const auto [tokens, heads, dim, n] = shape;
+    const int64_t key_stride = dim + 3, out_stride = n + 2;
+    const std::vector<float> q = normal_floats(static_cast<size_t>(tokens * heads * dim), static_cast<uint32_t>(dim));
+    const std::vector<float> keys = normal_floats(static_cast<size_t>(n * key_stride), static_cast<uint32_t>(n));
+    std::vector<float> w = normal_floats(static_cast<size_t>(tokens * heads), 11);
+    auto head_product = [&](int64_t t, int64_t h, int64_t j) {
+      double product = 0.0, magnitude = 0.0;
+      for (int64_t d = 0; d < dim; ++d) {
+        const double term = static_cast<double>(q[(t * heads + h) * dim + d]) * keys[j * key_stride + d];
+        product += term;
+        magnitude += std::fabs(term);
+      }
+      return std::pair{product, magnitude};
+    };
+    for (Isa isa : supported_isas()) {
+      std::vector<float> out(static_cast<size_t>(tokens * out_stride), 42.0f);
+      vector_ops_for(isa).index_scores(q.data(), w.data(), tokens, heads, dim, keys.data(), key_stride, n, out.data(),
+                                       out_stride);
+      expect_index_scores(out, out_stride, tokens, heads, n, w, head_product,
+                          str_cat(isa_name(isa), " tokens ", tokens, " heads ", heads, " dim ", dim, " keys ", n));
+    }
+  }
+}
+
+// FP4 keys and int8 queries: every ISA against the exact per-head products, weighted and summed,
+// with keys the int8 path cannot take (block scales far apart) and zero blocks among them.
+TEST(VectorOps, Fp4IndexScoresOfEveryIsaMatchTheDefinition) {
+  struct Shape {
+    int64_t tokens, heads, dim, n;
+  };
+  for (const Shape& shape : {Shape{1, 1, 32, 1}, Shape{3, 7, 64, 13}, Shape{2, 64, 128, 300}, Shape{4, 5, 288, 20}}) {
+    const auto [tokens, heads, dim, n] = shape;
+    std::vector<float> q = normal_floats(static_cast<size_t>(tokens * heads * dim), static_cast<uint32_t>(dim + n));
+    fp4_roundtrip_blocks(q.data(), tokens * heads * dim, 32);
+    std::vector<int8_t> q8(q.size());
+    std::vector<float> q_scale(static_cast<size_t>(tokens * heads));
+    ASSERT_TRUE(fp4_rows_as_int8(q.data(), tokens * heads, dim, q8.data(), q_scale.data()));
+    KvRows keys = KvRows::fp4(dim);
+    const std::vector<float> values = normal_floats(static_cast<size_t>(n * dim), static_cast<uint32_t>(3 * dim));
+    for (int64_t j = 0; j < n; ++j) {
+      std::vector<float> key(values.begin() + j * dim, values.begin() + (j + 1) * dim);
+      if (j % 7 == 1) key[dim - 1] *= 64.0f;
+      if (j % 7 == 2) std::fill(key.begin(), key.begin() + 32, 0.0f);
+      keys.append(key.data());
+    }
+    std::vector<float> decoded(static_cast<size_t>(n * dim));
+    for (int64_t j = 0; j < n; ++j) keys.read(j, decoded.data() + j * dim);
+    const std::vector<float> w = normal_floats(static_cast<size_t>(tokens * heads), 12);
+    auto head_product = [&](int64_t t, int64_t h, int64_t j) {
+      double product = 0.0;
+      for (int64_t d = 0; d < dim; ++d) product += static_cast<double>(q[(t * heads + h) * dim + d]) * decoded[j * dim + d];
+      return std::pair{product, 0.0};  // exact: only its rounding to float32 and the sum over heads
+    };
+    const int64_t out_stride = n + 3;
+    for (Isa isa : supported_isas()) {
+      std::vector<float> out(static_cast<size_t>(tokens * out_stride), 42.0f);
+      vector_ops_for(isa).fp4_index_scores(q8.data(), q_scale.data(), w.data(), tokens, heads, dim,
+                                           keys.stored_bytes().data(), keys.row_bytes(), n, out.data(), out_stride);
+      expect_index_scores(out, out_stride, tokens, heads, n, w, head_product,
+                          str_cat(isa_name(isa), " tokens ", tokens, " heads ", heads, " dim ", dim, " keys ", n));
     }
   }
 }
