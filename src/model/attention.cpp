@@ -68,18 +68,17 @@ void Attention::forward(const float* a, int64_t rows, const std::vector<Segment>
 
   Scratch<float> o(static_cast<size_t>(rows * heads * head_dim));
   std::vector<float> entry(static_cast<size_t>(std::max(head_dim, c.index_head_dim)));
-  thread_local std::vector<int64_t> selected;  // up to every index key (260K at 1M): kept between calls
+  // Per token of a segment, the compressed entries and index keys it sees: a token's own are
+  // appended first, so that the indexer can score a prompt's tokens together.
+  std::vector<int64_t> visible_entries, visible_keys;
+  IndexSelection selection;
+  std::vector<int64_t> all_entries;
   for (const Segment& segment : segments) {
     AttentionState& state = *segment.state;
-    if (indexer_) {
-      stage.to(Stage::Indexer);
-      indexer_->project(cq.data() + segment.offset * c.q_lora_rank, a + segment.offset * c.hidden_size,
-                        segment.tokens, segment.start,
-                        index_q.data() + segment.offset * indexer_->heads() * indexer_->dim(),
-                        index_w.data() + segment.offset * indexer_->heads());
-    }
+    visible_entries.resize(static_cast<size_t>(segment.tokens));
+    visible_keys.resize(static_cast<size_t>(segment.tokens));
+    stage.to(Stage::Attention);
     for (int64_t i = 0; i < segment.tokens; ++i) {
-      stage.to(Stage::Attention);
       const int64_t row = segment.offset + i;
       const int64_t position = segment.start + i;
       float* qt = q.data() + row * heads * head_dim;
@@ -92,27 +91,48 @@ void Attention::forward(const float* a, int64_t rows, const std::vector<Segment>
       rms_norm(kvt, head_dim, kv_norm_.data(), eps, kvt);
       rope_.rotate(kvt + head_dim - rope_dim, position);
       if (numerics_.kv_roundtrip()) fp8_roundtrip_blocks(kvt, head_dim - rope_dim, 64);
-      std::copy(kvt, kvt + head_dim, state.ring.begin() + (position % state.window) * head_dim);
 
       if (compressor_ && compressor_->step(state.compressor, u.data() + row * compressor_->vector_width(),
                                            z.data() + row * compressor_->vector_width(), position, entry.data())) {
         state.entries.append(entry.data());
       }
-      selected.clear();
       if (indexer_) {
         const Compressor& ic = indexer_->compressor();
         if (ic.step(state.index_compressor, index_u.data() + row * ic.vector_width(),
                     index_z.data() + row * ic.vector_width(), position, entry.data())) {
           state.index_keys.append(entry.data());
         }
-        stage.to(Stage::Indexer);
-        indexer_->select(index_q.data() + row * indexer_->heads() * indexer_->dim(),
-                         index_w.data() + row * indexer_->heads(), state, selected);
-      } else if (compressor_) {
-        for (int64_t e = 0; e < state.entry_count(); ++e) selected.push_back(e);
       }
-      stage.to(Stage::Attention);
-      attend(qt, state, position, selected, o.data() + row * heads * head_dim);
+      visible_entries[static_cast<size_t>(i)] = state.entry_count();
+      visible_keys[static_cast<size_t>(i)] = state.index_key_count();
+    }
+    if (indexer_) {
+      stage.to(Stage::Indexer);
+      const int64_t first = segment.offset;
+      indexer_->project(cq.data() + first * c.q_lora_rank, a + first * c.hidden_size, segment.tokens, segment.start,
+                        index_q.data() + first * indexer_->heads() * indexer_->dim(),
+                        index_w.data() + first * indexer_->heads());
+      indexer_->select(index_q.data() + first * indexer_->heads() * indexer_->dim(),
+                       index_w.data() + first * indexer_->heads(), segment.tokens, visible_keys.data(), state,
+                       selection);
+    }
+    stage.to(Stage::Attention);
+    for (int64_t i = 0; i < segment.tokens; ++i) {
+      const int64_t row = segment.offset + i;
+      const int64_t position = segment.start + i;
+      // The window's ring is written token by token: a later token's row takes the slot of one
+      // this token still sees.
+      const float* kvt = kv.data() + row * head_dim;
+      std::copy(kvt, kvt + head_dim, state.ring.begin() + (position % state.window) * head_dim);
+      std::span<const int64_t> selected;
+      if (indexer_) {
+        selected = selection.of(i);
+      } else if (compressor_) {
+        const int64_t count = visible_entries[static_cast<size_t>(i)];
+        while (static_cast<int64_t>(all_entries.size()) < count) all_entries.push_back(static_cast<int64_t>(all_entries.size()));
+        selected = std::span<const int64_t>(all_entries).first(static_cast<size_t>(count));
+      }
+      attend(q.data() + row * heads * head_dim, state, position, selected, o.data() + row * heads * head_dim);
     }
   }
 
@@ -139,7 +159,7 @@ void Attention::forward(const float* a, int64_t rows, const std::vector<Segment>
 // §6.6: softmax over the window and the selected compressed entries, with the per-head sink
 // logit in the denominator only; then the inverse RoPE of the output (§6.2).
 void Attention::attend(const float* q, const AttentionState& state, int64_t position,
-                       const std::vector<int64_t>& selected, float* out) const {
+                       std::span<const int64_t> selected, float* out) const {
   const int64_t heads = config_.num_heads, head_dim = config_.head_dim, rope_dim = config_.rope_head_dim;
   const int64_t first = std::max<int64_t>(0, position - state.window + 1);
   std::vector<const float*> values;

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "formats/model_binding.h"
@@ -33,7 +34,7 @@ class Attention {
   void forward(const float* a, int64_t rows, const std::vector<Segment>& segments, float* out) const;
 
  private:
-  void attend(const float* q, const AttentionState& state, int64_t position, const std::vector<int64_t>& selected,
+  void attend(const float* q, const AttentionState& state, int64_t position, std::span<const int64_t> selected,
               float* out) const;
 
   const ModelConfig& config_;

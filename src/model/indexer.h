@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "formats/model_binding.h"
@@ -11,6 +12,15 @@
 #include "model/rope.h"
 
 namespace lightseek {
+
+// Per token, the chosen compressed entries: token t's are entries[t · stride, + count[t]).
+struct IndexSelection {
+  int64_t stride = 0;
+  std::vector<int64_t> entries, count;
+  std::span<const int64_t> of(int64_t token) const {
+    return {entries.data() + token * stride, static_cast<size_t>(count[static_cast<size_t>(token)])};
+  }
+};
 
 class Indexer {
  public:
@@ -22,14 +32,24 @@ class Indexer {
   // normalised block input a.
   void project(const float* cq, const float* a, int64_t tokens, int64_t start, float* q, float* w) const;
 
-  // The min(top_k, keys) best entries for one query, in ascending order (model/top_k).
-  void select(const float* q, const float* w, const AttentionState& state, std::vector<int64_t>& chosen) const;
+  // The entries each of `tokens` consecutive queries (q, w as project() gives them) attends to:
+  // token t sees the first visible[t] index keys of the state (non-decreasing in t) and keeps the
+  // min(top_k, visible[t]) best, in ascending order (model/top_k). Under fast numerics a
+  // prompt's tokens are scored together, so that each key loaded serves all of them.
+  void select(const float* q, const float* w, int64_t tokens, const int64_t* visible, const AttentionState& state,
+              IndexSelection& selection) const;
 
   const Compressor& compressor() const { return compressor_; }
+  int64_t top_k() const { return top_k_; }
   int64_t heads() const { return heads_; }
   int64_t dim() const { return dim_; }
 
  private:
+  void select_exact(const float* q, const float* w, int64_t visible, const AttentionState& state,
+                    std::vector<int64_t>& chosen) const;
+  void select_fast(const float* q, const float* w, int64_t tokens, const int64_t* visible, const AttentionState& state,
+                   IndexSelection& selection) const;
+
   int64_t heads_, dim_, top_k_, rope_dim_;
   const RopeTable& rope_;
   NumericsOptions numerics_;
