@@ -113,7 +113,7 @@ void BM_Fp4IndexScores(benchmark::State& state) {
 
 BENCHMARK(BM_FloatScores)->Args({64, 512, 640})->Args({64, 128, 64})->Args({64, 128, 4096})->ArgNames({"heads", "dim", "rows"});
 BENCHMARK(BM_Fp4KeyScores)->Args({64, 128, 64})->Args({64, 128, 4096})->ArgNames({"heads", "dim", "keys"});
-BENCHMARK(BM_IndexScores)->Args({1, 4096})->Args({32, 256})->Args({32, 4096})->ArgNames({"tokens", "keys"});
+BENCHMARK(BM_IndexScores)->Args({1, 4096})->Args({32, 256})->Args({32, 4096})->Args({512, 1024})->ArgNames({"tokens", "keys"});
 BENCHMARK(BM_Fp4IndexScores)->Args({1, 4096})->Args({32, 256})->Args({32, 4096})->ArgNames({"tokens", "keys"});
 
 }  // namespace
