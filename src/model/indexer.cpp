@@ -93,7 +93,7 @@ void Indexer::select_fast(const float* q, const float* w, int64_t tokens, const 
   const uint8_t* coded_keys = state.index_keys.stored_bytes().data();
   const int64_t key_bytes = state.index_keys.row_bytes();
   // FP4 keys (a coded cache) meet queries that went through the same FP4 round trip: their
-  // products are computed in integers on the codes, exactly (fp4_key_scores). A query whose
+  // products are computed in integers on the codes, exactly (fp4_index_scores). A query whose
   // blocks lie too far apart for int8, or keys of another width, take float32 products on the
   // decoded keys.
   const bool fp4_keys = !rows && state.index_keys.format() == KvRowFormat::Fp4Blocks32 && dim_ % 32 == 0;
