@@ -47,6 +47,22 @@ void BM_FloatScores(benchmark::State& state) {
   count_flops(state, heads, dim, n);
 }
 
+// Attention's weighted sums of the rows. Arguments: heads, dim, rows.
+void BM_WeightedSums(benchmark::State& state) {
+  const int64_t heads = state.range(0), dim = state.range(1), n = state.range(2);
+  const std::vector<float> weights = normal_values(static_cast<size_t>(heads * n), 1);
+  const std::vector<float> rows = normal_values(static_cast<size_t>(n * dim), 2);
+  std::vector<const float*> row_pointers(static_cast<size_t>(n));
+  for (int64_t j = 0; j < n; ++j) row_pointers[static_cast<size_t>(j)] = rows.data() + j * dim;
+  std::vector<float> out(static_cast<size_t>(heads * dim));
+  const VectorOps& ops = vector_ops();
+  for (auto _ : state) {
+    ops.weighted_sums(weights.data(), heads, row_pointers.data(), n, dim, out.data(), dim);
+    benchmark::DoNotOptimize(out.data());
+  }
+  count_flops(state, heads, dim, n);
+}
+
 // Arguments: heads, dim, keys.
 void BM_Fp4KeyScores(benchmark::State& state) {
   const int64_t heads = state.range(0), dim = state.range(1), n = state.range(2);
@@ -112,6 +128,7 @@ void BM_Fp4IndexScores(benchmark::State& state) {
 }
 
 BENCHMARK(BM_FloatScores)->Args({64, 512, 640})->Args({64, 128, 64})->Args({64, 128, 4096})->ArgNames({"heads", "dim", "rows"});
+BENCHMARK(BM_WeightedSums)->Args({64, 512, 640})->ArgNames({"heads", "dim", "rows"});
 BENCHMARK(BM_Fp4KeyScores)->Args({64, 128, 64})->Args({64, 128, 4096})->ArgNames({"heads", "dim", "keys"});
 BENCHMARK(BM_IndexScores)->Args({1, 4096})->Args({32, 256})->Args({32, 4096})->Args({512, 1024})->ArgNames({"tokens", "keys"});
 BENCHMARK(BM_Fp4IndexScores)->Args({1, 4096})->Args({32, 256})->Args({32, 4096})->ArgNames({"tokens", "keys"});

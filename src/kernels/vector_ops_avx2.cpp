@@ -132,21 +132,23 @@ void scores(const float* q, int64_t heads, int64_t q_stride, const float* const*
   }
 }
 
-// HB heads × one 16-column strip over rows [j0, j1): each row piece loaded serves HB heads.
-// `load0`, `load1` read the strip's two pieces of a row (masked or zero at the end of the row),
-// `store` writes a head's two sums. With `resume` the sums start from `out` (an earlier block of
-// rows): stored and reloaded exactly, so the sum is the one a single pass makes. The accumulators
-// stay local to this loop: in an array captured by a lambda, GCC kept them in memory.
+// HB heads × one 16-column strip over rows [j0, j1), the strip's pieces of those rows packed
+// contiguously (16 floats per row): each piece loaded serves HB heads. `load0`, `load1` read the
+// output's two pieces (masked at the end of the row) and `store` writes a head's two sums. With
+// `resume` the sums start from `out` (an earlier block of rows): stored and reloaded exactly, so
+// the sum is the one a single pass makes. The accumulators stay local to this loop: in an array
+// captured by a lambda, GCC kept them in memory.
 template <int HB, typename Load0, typename Load1, typename Store>
-void sum_strip(const float* weights, int64_t n, const float* const* rows, int64_t j0, int64_t j1, bool resume,
-               int64_t d0, Load0 load0, Load1 load1, float* out, int64_t out_stride, Store store) {
+void sum_strip(const float* weights, int64_t n, const float* strip, int64_t j0, int64_t j1, bool resume, int64_t d0,
+               Load0 load0, Load1 load1, float* out, int64_t out_stride, Store store) {
   __m256 acc[HB][2];
   for (int i = 0; i < HB; ++i) {
     acc[i][0] = resume ? load0(out + i * out_stride + d0) : _mm256_setzero_ps();
     acc[i][1] = resume ? load1(out + i * out_stride + d0 + 8) : _mm256_setzero_ps();
   }
-  for (int64_t j = j0; j < j1; ++j) {
-    const __m256 row0 = load0(rows[j] + d0), row1 = load1(rows[j] + d0 + 8);
+  const float* piece = strip;
+  for (int64_t j = j0; j < j1; ++j, piece += 16) {
+    const __m256 row0 = _mm256_load_ps(piece), row1 = _mm256_load_ps(piece + 8);
     for (int i = 0; i < HB; ++i) {
       const __m256 w = _mm256_broadcast_ss(weights + i * n + j);
       acc[i][0] = _mm256_fmadd_ps(w, row0, acc[i][0]);
@@ -157,20 +159,20 @@ void sum_strip(const float* weights, int64_t n, const float* const* rows, int64_
 }
 
 template <int HB>
-void sum_block(const float* weights, int64_t n, const float* const* rows, int64_t j0, int64_t j1, int64_t d0,
-               int64_t dim, float* out, int64_t out_stride) {
+void sum_block(const float* weights, int64_t n, const float* strip, int64_t j0, int64_t j1, int64_t d0, int64_t dim,
+               float* out, int64_t out_stride) {
   const bool resume = j0 > 0;
   const int64_t left = dim - d0;  // columns from d0 on: the strip covers up to 16 of them
   auto whole = [](const float* p) { return _mm256_loadu_ps(p); };
   if (left >= 16) {
-    sum_strip<HB>(weights, n, rows, j0, j1, resume, d0, whole, whole, out, out_stride, [](float* o, __m256 a, __m256 b) {
+    sum_strip<HB>(weights, n, strip, j0, j1, resume, d0, whole, whole, out, out_stride, [](float* o, __m256 a, __m256 b) {
       _mm256_storeu_ps(o, a);
       _mm256_storeu_ps(o + 8, b);
     });
   } else if (left > 8) {
     const __m256i lanes = lanes_below(left - 8);
     auto masked = [lanes](const float* p) { return _mm256_maskload_ps(p, lanes); };
-    sum_strip<HB>(weights, n, rows, j0, j1, resume, d0, whole, masked, out, out_stride, [lanes](float* o, __m256 a, __m256 b) {
+    sum_strip<HB>(weights, n, strip, j0, j1, resume, d0, whole, masked, out, out_stride, [lanes](float* o, __m256 a, __m256 b) {
       _mm256_storeu_ps(o, a);
       _mm256_maskstore_ps(o + 8, lanes, b);
     });
@@ -178,31 +180,52 @@ void sum_block(const float* weights, int64_t n, const float* const* rows, int64_
     const __m256i lanes = lanes_below(left);
     auto masked = [lanes](const float* p) { return _mm256_maskload_ps(p, lanes); };
     auto zero = [](const float*) { return _mm256_setzero_ps(); };
-    sum_strip<HB>(weights, n, rows, j0, j1, resume, d0, masked, zero, out, out_stride,
+    sum_strip<HB>(weights, n, strip, j0, j1, resume, d0, masked, zero, out, out_stride,
                   [lanes](float* o, __m256 a, __m256) { _mm256_maskstore_ps(o, lanes, a); });
   }
 }
 
-// Rows per pass of weighted_sums: a 16-column strip of them (16 KB) stays in L1, and all of
-// them (512 KB at 512 wide) are read from memory once.
+// Rows per pass of weighted_sums (all of them, 512 KB at 512 wide, are read from memory once).
 constexpr int64_t kSumRowBlock = 256;
+
+// The 16-column strip at d0 of rows [j0, j1), one after another (zeros past the row's end).
+// Rows of V4's 512 floats lie 2 KB apart, so a strip read in place falls into 2 of L1's 64 sets
+// and was evicted before the next heads used it (64 heads × 640 × 512: 35–42 GFLOP/s).
+void pack_strip(const float* const* rows, int64_t j0, int64_t j1, int64_t d0, int64_t dim, float* strip) {
+  const int64_t left = dim - d0;
+  const __m256i low = lanes_below(left < 8 ? left : 8), high = lanes_below(left < 16 ? (left > 8 ? left - 8 : 0) : 8);
+  for (int64_t j = j0; j < j1; ++j, strip += 16) {
+    const float* piece = rows[j] + d0;
+    if (left >= 16) {
+      _mm256_store_ps(strip, _mm256_loadu_ps(piece));
+      _mm256_store_ps(strip + 8, _mm256_loadu_ps(piece + 8));
+    } else {
+      _mm256_store_ps(strip, _mm256_maskload_ps(piece, low));
+      _mm256_store_ps(strip + 8, left > 8 ? _mm256_maskload_ps(piece + 8, high) : _mm256_setzero_ps());
+    }
+  }
+}
 
 void weighted_sums(const float* weights, int64_t heads, const float* const* rows, int64_t n, int64_t dim, float* out,
                    int64_t out_stride) {
+  // Kept between calls: one strip of a block of rows, 16 KB.
+  thread_local std::vector<float> strip_storage(static_cast<size_t>(kSumRowBlock * 16 + 16));
+  float* strip = fast_kernels::align_to_64(strip_storage.data());
   // Blocks of rows outer; in each, columns outer and heads inner: a 16-column strip of the
   // block's rows stays in L1 while every head passes over it, where heads outer streamed all the
   // rows (1.3 MB at 640 × 512) from L3 once per 4 heads.
   for (int64_t j0 = 0; j0 < n || j0 == 0; j0 += kSumRowBlock) {
     const int64_t j1 = j0 + kSumRowBlock < n ? j0 + kSumRowBlock : n;
     for (int64_t d0 = 0; d0 < dim; d0 += 16) {
+      pack_strip(rows, j0, j1, d0, dim, strip);
       for (int64_t h0 = 0; h0 < heads; h0 += 4) {
         const float* w = weights + h0 * n;
         float* o = out + h0 * out_stride;
         switch (heads - h0 < 4 ? heads - h0 : 4) {
-          case 1: sum_block<1>(w, n, rows, j0, j1, d0, dim, o, out_stride); break;
-          case 2: sum_block<2>(w, n, rows, j0, j1, d0, dim, o, out_stride); break;
-          case 3: sum_block<3>(w, n, rows, j0, j1, d0, dim, o, out_stride); break;
-          default: sum_block<4>(w, n, rows, j0, j1, d0, dim, o, out_stride); break;
+          case 1: sum_block<1>(w, n, strip, j0, j1, d0, dim, o, out_stride); break;
+          case 2: sum_block<2>(w, n, strip, j0, j1, d0, dim, o, out_stride); break;
+          case 3: sum_block<3>(w, n, strip, j0, j1, d0, dim, o, out_stride); break;
+          default: sum_block<4>(w, n, strip, j0, j1, d0, dim, o, out_stride); break;
         }
       }
     }
