@@ -422,19 +422,46 @@ void fp4_groups_all_heads(const int8_t* q, const float* q_scale, const int32_t* 
   }
 }
 
-void fp4_key_scores(const int8_t* q, const float* q_scale, int64_t heads, int64_t dim, const uint8_t* keys,
-                    int64_t key_stride, int64_t n, float* out, int64_t out_stride) {
-  constexpr int64_t kMaxHeads = 256;
-  if (dim % 32 != 0 || dim > kMaxKeyColumns || heads > kMaxHeads) {
-    fp4_key_scores_scalar(q, q_scale, heads, dim, keys, key_stride, n, out, out_stride);
-    return;
-  }
-  int32_t q_sum[kMaxHeads];
+// Heads beyond this many take the scalar definition in fp4_key_scores and fp4_index_scores
+// (their per-head sums live on the stack).
+constexpr int64_t kMaxIntegerHeads = 256;
+
+// Σ of each head's int8 query values: the kernel takes the keys' +48 off again with it.
+void query_sums(const int8_t* q, int64_t heads, int64_t dim, int32_t* q_sum) {
   for (int64_t h = 0; h < heads; ++h) {
     int32_t sum = 0;
     for (int64_t c = 0; c < dim; ++c) sum += q[h * dim + c];
     q_sum[h] = sum;
   }
+}
+
+// Every head against one or two filled key groups, whose first key is at `keys`:
+// out[h·out_stride + 8g + k]. Keys the int8 path cannot take get the scalar definition.
+void score_key_groups(const int8_t* q, const float* q_scale, const int32_t* q_sum, int64_t heads, int64_t dim,
+                      const KeyGroup* const* groups, int group_count, const uint8_t* keys, int64_t key_stride,
+                      float* out, int64_t out_stride) {
+  if (group_count == 2) {
+    fp4_groups_all_heads<2>(q, q_scale, q_sum, heads, dim, groups, out, out_stride);
+  } else {
+    fp4_groups_all_heads<1>(q, q_scale, q_sum, heads, dim, groups, out, out_stride);
+  }
+  for (int g = 0; g < group_count; ++g) {
+    for (int k = 0; k < groups[g]->count; ++k) {
+      if (groups[g]->integer[k]) continue;
+      fp4_key_scores_scalar(q, q_scale, heads, dim, keys + (8 * g + k) * key_stride, key_stride, 1, out + 8 * g + k,
+                            out_stride);
+    }
+  }
+}
+
+void fp4_key_scores(const int8_t* q, const float* q_scale, int64_t heads, int64_t dim, const uint8_t* keys,
+                    int64_t key_stride, int64_t n, float* out, int64_t out_stride) {
+  if (dim % 32 != 0 || dim > kMaxKeyColumns || heads > kMaxIntegerHeads) {
+    fp4_key_scores_scalar(q, q_scale, heads, dim, keys, key_stride, n, out, out_stride);
+    return;
+  }
+  int32_t q_sum[kMaxIntegerHeads];
+  query_sums(q, heads, dim, q_sum);
   thread_local KeyGroup groups[2];
   thread_local IntegerKey decoded[8];
   const KeyGroup* pair[2] = {&groups[0], &groups[1]};
@@ -445,18 +472,8 @@ void fp4_key_scores(const int8_t* q, const float* q_scale, int64_t heads, int64_
       const int64_t in_group = count - 8 * g < 8 ? count - 8 * g : 8;
       fill_key_group(keys + (j0 + 8 * g) * key_stride, key_stride, dim, static_cast<int>(in_group), groups[g], decoded);
     }
-    if (group_count == 2) {
-      fp4_groups_all_heads<2>(q, q_scale, q_sum, heads, dim, pair, out + j0, out_stride);
-    } else {
-      fp4_groups_all_heads<1>(q, q_scale, q_sum, heads, dim, pair, out + j0, out_stride);
-    }
-    for (int g = 0; g < group_count; ++g) {
-      for (int k = 0; k < groups[g].count; ++k) {
-        if (groups[g].integer[k]) continue;
-        const int64_t j = j0 + 8 * g + k;
-        fp4_key_scores_scalar(q, q_scale, heads, dim, keys + j * key_stride, key_stride, 1, out + j, out_stride);
-      }
-    }
+    score_key_groups(q, q_scale, q_sum, heads, dim, pair, group_count, keys + j0 * key_stride, key_stride, out + j0,
+                     out_stride);
   }
 }
 
@@ -554,16 +571,15 @@ void index_scores(const float* q, const float* w, int64_t tokens, int64_t heads,
 void fp4_index_scores(const int8_t* q, const float* q_scale, const float* w, int64_t tokens, int64_t heads,
                       int64_t dim, const uint8_t* keys, int64_t key_stride, int64_t n, float* out,
                       int64_t out_stride) {
-  constexpr int64_t kMaxHeads = 256;
-  if (dim % 32 != 0 || dim > kMaxKeyColumns || heads > kMaxHeads) {
+  if (dim % 32 != 0 || dim > kMaxKeyColumns || heads > kMaxIntegerHeads) {
     fp4_index_scores_scalar(q, q_scale, w, tokens, heads, dim, keys, key_stride, n, out, out_stride);
     return;
   }
   // A run's keys are decoded into groups once and serve every token.
   thread_local std::vector<KeyGroup> groups(kIndexKeyRun / 8);
   thread_local IntegerKey decoded[8];
-  alignas(32) float head_scores[kMaxHeads * 16];
-  int32_t q_sum[kMaxHeads];
+  alignas(32) float head_scores[kMaxIntegerHeads * 16];
+  int32_t q_sum[kMaxIntegerHeads];
   for (int64_t j0 = 0; j0 < n; j0 += kIndexKeyRun) {
     const int64_t count = n - j0 < kIndexKeyRun ? n - j0 : kIndexKeyRun;
     const int64_t group_count = (count + 7) / 8;
@@ -575,26 +591,12 @@ void fp4_index_scores(const int8_t* q, const float* q_scale, const float* w, int
       const int8_t* token_q = q + t * heads * dim;
       const float* token_scale = q_scale + t * heads;
       const float* token_w = w + t * heads;
-      for (int64_t h = 0; h < heads; ++h) {
-        int32_t sum = 0;
-        for (int64_t c = 0; c < dim; ++c) sum += token_q[h * dim + c];
-        q_sum[h] = sum;
-      }
+      query_sums(token_q, heads, dim, q_sum);
       for (int64_t g = 0; g < group_count; g += 2) {
         const KeyGroup* pair[2] = {&groups[g], g + 1 < group_count ? &groups[g + 1] : &groups[g]};
         const int pair_count = g + 1 < group_count ? 2 : 1;
-        if (pair_count == 2) {
-          fp4_groups_all_heads<2>(token_q, token_scale, q_sum, heads, dim, pair, head_scores, 16);
-        } else {
-          fp4_groups_all_heads<1>(token_q, token_scale, q_sum, heads, dim, pair, head_scores, 16);
-        }
-        for (int p = 0; p < pair_count; ++p) {
-          for (int k = 0; k < pair[p]->count; ++k) {
-            if (pair[p]->integer[k]) continue;
-            fp4_key_scores_scalar(token_q, token_scale, heads, dim, keys + (j0 + 8 * (g + p) + k) * key_stride,
-                                  key_stride, 1, head_scores + 8 * p + k, 16);
-          }
-        }
+        score_key_groups(token_q, token_scale, q_sum, heads, dim, pair, pair_count, keys + (j0 + 8 * g) * key_stride,
+                         key_stride, head_scores, 16);
         // Each key's sum over the heads in order, 8 keys to a vector.
         const __m256 zero = _mm256_setzero_ps();
         float* row = out + t * out_stride + j0 + 8 * g;
