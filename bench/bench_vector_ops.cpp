@@ -25,6 +25,31 @@ std::vector<float> normal_values(size_t count, uint32_t seed) {
   return values;
 }
 
+// Pointers to the n rows of `rows`, dim floats each.
+std::vector<const float*> row_pointers(const std::vector<float>& rows, int64_t n, int64_t dim) {
+  std::vector<const float*> pointers(static_cast<size_t>(n));
+  for (int64_t j = 0; j < n; ++j) pointers[static_cast<size_t>(j)] = rows.data() + j * dim;
+  return pointers;
+}
+
+// `rows` random query rows through the FP4 round trip, as int8 codes and scales
+// (fp4_rows_as_int8); false when they did not convert.
+bool fp4_queries(int64_t rows, int64_t dim, std::vector<int8_t>& q8, std::vector<float>& q_scale) {
+  std::vector<float> q = normal_values(static_cast<size_t>(rows * dim), 1);
+  fp4_roundtrip_blocks(q.data(), rows * dim, 32);
+  q8.resize(q.size());
+  q_scale.resize(static_cast<size_t>(rows));
+  return fp4_rows_as_int8(q.data(), rows, dim, q8.data(), q_scale.data());
+}
+
+// n random keys stored as a coded cache stores them.
+KvRows fp4_keys(int64_t n, int64_t dim) {
+  KvRows keys = KvRows::fp4(dim);
+  const std::vector<float> values = normal_values(static_cast<size_t>(n * dim), 2);
+  for (int64_t j = 0; j < n; ++j) keys.append(values.data() + j * dim);
+  return keys;
+}
+
 void count_flops(benchmark::State& state, int64_t heads, int64_t dim, int64_t n) {
   state.counters["GFLOP/s"] = benchmark::Counter(2.0 * static_cast<double>(heads * dim * n * state.iterations()),
                                                  benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
@@ -36,12 +61,11 @@ void BM_FloatScores(benchmark::State& state) {
   const int64_t heads = state.range(0), dim = state.range(1), n = state.range(2);
   const std::vector<float> q = normal_values(static_cast<size_t>(heads * dim), 1);
   const std::vector<float> rows = normal_values(static_cast<size_t>(n * dim), 2);
-  std::vector<const float*> row_pointers(static_cast<size_t>(n));
-  for (int64_t j = 0; j < n; ++j) row_pointers[static_cast<size_t>(j)] = rows.data() + j * dim;
+  const std::vector<const float*> pointers = row_pointers(rows, n, dim);
   std::vector<float> out(static_cast<size_t>(heads * n));
   const VectorOps& ops = vector_ops();
   for (auto _ : state) {
-    ops.scores(q.data(), heads, dim, row_pointers.data(), n, dim, 1.0f, out.data());
+    ops.scores(q.data(), heads, dim, pointers.data(), n, dim, 1.0f, out.data());
     benchmark::DoNotOptimize(out.data());
   }
   count_flops(state, heads, dim, n);
@@ -52,12 +76,11 @@ void BM_WeightedSums(benchmark::State& state) {
   const int64_t heads = state.range(0), dim = state.range(1), n = state.range(2);
   const std::vector<float> weights = normal_values(static_cast<size_t>(heads * n), 1);
   const std::vector<float> rows = normal_values(static_cast<size_t>(n * dim), 2);
-  std::vector<const float*> row_pointers(static_cast<size_t>(n));
-  for (int64_t j = 0; j < n; ++j) row_pointers[static_cast<size_t>(j)] = rows.data() + j * dim;
+  const std::vector<const float*> pointers = row_pointers(rows, n, dim);
   std::vector<float> out(static_cast<size_t>(heads * dim));
   const VectorOps& ops = vector_ops();
   for (auto _ : state) {
-    ops.weighted_sums(weights.data(), heads, row_pointers.data(), n, dim, out.data(), dim);
+    ops.weighted_sums(weights.data(), heads, pointers.data(), n, dim, out.data(), dim);
     benchmark::DoNotOptimize(out.data());
   }
   count_flops(state, heads, dim, n);
@@ -66,17 +89,13 @@ void BM_WeightedSums(benchmark::State& state) {
 // Arguments: heads, dim, keys.
 void BM_Fp4KeyScores(benchmark::State& state) {
   const int64_t heads = state.range(0), dim = state.range(1), n = state.range(2);
-  std::vector<float> q = normal_values(static_cast<size_t>(heads * dim), 1);
-  fp4_roundtrip_blocks(q.data(), heads * dim, 32);
-  std::vector<int8_t> q8(q.size());
-  std::vector<float> q_scale(static_cast<size_t>(heads));
-  if (!fp4_rows_as_int8(q.data(), heads, dim, q8.data(), q_scale.data())) {
+  std::vector<int8_t> q8;
+  std::vector<float> q_scale;
+  if (!fp4_queries(heads, dim, q8, q_scale)) {
     state.SkipWithError("the queries did not convert to int8");
     return;
   }
-  KvRows keys = KvRows::fp4(dim);
-  const std::vector<float> values = normal_values(static_cast<size_t>(n * dim), 2);
-  for (int64_t j = 0; j < n; ++j) keys.append(values.data() + j * dim);
+  const KvRows keys = fp4_keys(n, dim);
   std::vector<float> out(static_cast<size_t>(heads * n));
   const VectorOps& ops = vector_ops();
   for (auto _ : state) {
@@ -105,18 +124,14 @@ void BM_IndexScores(benchmark::State& state) {
 
 void BM_Fp4IndexScores(benchmark::State& state) {
   const int64_t tokens = state.range(0), n = state.range(1), heads = 64, dim = 128;
-  std::vector<float> q = normal_values(static_cast<size_t>(tokens * heads * dim), 1);
-  fp4_roundtrip_blocks(q.data(), tokens * heads * dim, 32);
-  std::vector<int8_t> q8(q.size());
-  std::vector<float> q_scale(static_cast<size_t>(tokens * heads));
-  if (!fp4_rows_as_int8(q.data(), tokens * heads, dim, q8.data(), q_scale.data())) {
+  std::vector<int8_t> q8;
+  std::vector<float> q_scale;
+  if (!fp4_queries(tokens * heads, dim, q8, q_scale)) {
     state.SkipWithError("the queries did not convert to int8");
     return;
   }
   const std::vector<float> w = normal_values(static_cast<size_t>(tokens * heads), 3);
-  KvRows keys = KvRows::fp4(dim);
-  const std::vector<float> values = normal_values(static_cast<size_t>(n * dim), 2);
-  for (int64_t j = 0; j < n; ++j) keys.append(values.data() + j * dim);
+  const KvRows keys = fp4_keys(n, dim);
   std::vector<float> out(static_cast<size_t>(tokens * n));
   const VectorOps& ops = vector_ops();
   for (auto _ : state) {
