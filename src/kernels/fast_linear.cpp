@@ -40,8 +40,10 @@ struct QuantizedRows {
   std::vector<int16_t> q;
   std::vector<float> q_scale;
   std::vector<int8_t> high, low;  // the VNNI split (Activations::q8_*)
-  std::vector<int32_t> lane_bias;
+  std::vector<int32_t> lane_bias;  // AVX-512
   std::vector<float> lane_scale;
+  std::vector<int32_t> block_bias;  // AVX2
+  std::vector<float> block_scale;
 };
 
 // std::nearbyint in the default rounding mode (to nearest, ties to even) for |v| < 2^22: after
@@ -89,20 +91,26 @@ void quantize_rows(const float* x, int64_t tokens, int64_t cols, int64_t padded,
 }
 
 // The int16 rows again as int8 high and low parts, each `group` columns (128 for AVX-512's
-// vpdpbusd, 64 for AVX2's vpmaddubsw) holding their even columns, then their odd ones.
-void split_int8_rows(const QuantizedRows& in, int64_t tokens, int64_t padded, int64_t padded128, int64_t group_cols,
-                     QuantizedRows& out) {
+// vpdpbusd, 64 for AVX2's vpmaddubsw) holding their even columns, then their odd ones; with the
+// bias and scale of each lane (AVX-512) or block (AVX2) that Activations describes.
+void split_int8_rows(const QuantizedRows& in, int64_t tokens, int64_t cols, int64_t padded, int64_t padded128,
+                     int64_t padded256, int64_t group_cols, QuantizedRows& out) {
   out.high.assign(static_cast<size_t>(tokens * padded128), 0);
   out.low.assign(out.high.size(), 0);
-  out.lane_bias.assign(static_cast<size_t>(tokens * padded128 / 8), 0);
-  out.lane_scale.assign(out.lane_bias.size(), 0.0f);
+  if (group_cols == 64) {
+    out.block_bias.assign(static_cast<size_t>(tokens * padded256 / 32), 0);
+    out.block_scale.assign(out.block_bias.size(), 0.0f);
+  } else {
+    out.lane_bias.assign(static_cast<size_t>(tokens * padded128 / 8), 0);
+    out.lane_scale.assign(out.lane_bias.size(), 0.0f);
+  }
   for (int64_t t = 0; t < tokens; ++t) {
     const int16_t* q = in.q.data() + t * padded;
     if (group_cols == 64) {
       // The chunk order is already AVX2's (each 64 columns' even columns, then their odd ones),
-      // so the split is elementwise, and lane L of a chunk (its columns 8L..8L+7) sits at
-      // positions 4L..4L+3 and 32+4L..32+4L+3. (Column by column, through q_position, this took
-      // as long as the 128×4096 product it serves.)
+      // so the split is elementwise, and block B of a chunk sits at positions 16B..16B+15 and
+      // 32+16B..32+16B+15. (Column by column, through q_position, this took as long as the
+      // 128×4096 product it serves.)
       int8_t* high_row = out.high.data() + t * padded128;
       int8_t* low_row = out.low.data() + t * padded128;
       for (int64_t i = 0; i < padded; ++i) {
@@ -110,13 +118,15 @@ void split_int8_rows(const QuantizedRows& in, int64_t tokens, int64_t padded, in
         high_row[i] = static_cast<int8_t>(high);
         low_row[i] = static_cast<int8_t>(q[i] - 256 * high);
       }
-      int32_t* bias = out.lane_bias.data() + t * padded128 / 8;
-      for (int64_t chunk = 0; chunk < padded; chunk += 64) {
-        for (int64_t lane = 0; lane < 8; ++lane) {
-          int32_t sum = 0;
-          for (int64_t k = 0; k < 4; ++k) sum += q[chunk + 4 * lane + k] + q[chunk + 32 + 4 * lane + k];
-          bias[chunk / 8 + lane] = -12 * sum;
-        }
+      int32_t* bias = out.block_bias.data() + t * padded256 / 32;
+      float* scale = out.block_scale.data() + t * padded256 / 32;
+      // Blocks of whole chunks only: a last lone block of 32 is the kernel's scalar tail.
+      for (int64_t block = 0; block < cols / 64 * 2; ++block) {
+        const int16_t* evens = q + block / 2 * 64 + block % 2 * 16;
+        int32_t sum = 0;
+        for (int64_t k = 0; k < 16; ++k) sum += evens[k] + evens[32 + k];
+        bias[fast_kernels::hadd_block_position(block)] = -12 * sum;
+        scale[fast_kernels::hadd_block_position(block)] = in.q_scale[static_cast<size_t>(t * padded / 4 + block * 8)];
       }
     } else {
       for (int64_t c = 0; c < padded; ++c) {
@@ -128,9 +138,9 @@ void split_int8_rows(const QuantizedRows& in, int64_t tokens, int64_t padded, in
         out.low[static_cast<size_t>(at)] = static_cast<int8_t>(value - 256 * high);
         out.lane_bias[static_cast<size_t>(t * padded128 / 8 + c / 8)] -= 12 * value;
       }
-    }
-    for (int64_t lane = 0; lane < padded / 8; ++lane) {
-      out.lane_scale[static_cast<size_t>(t * padded128 / 8 + lane)] = in.q_scale[static_cast<size_t>(t * padded / 4 + lane * 2)];
+      for (int64_t lane = 0; lane < padded / 8; ++lane) {
+        out.lane_scale[static_cast<size_t>(t * padded128 / 8 + lane)] = in.q_scale[static_cast<size_t>(t * padded / 4 + lane * 2)];
+      }
     }
   }
 }
@@ -254,12 +264,18 @@ void run(Isa isa, const WeightMatrix& weight, int64_t row_begin, int64_t row_cou
     // AVX2's vpmaddubsw on 64).
     if (isa != Isa::Scalar && !avx2_gemm) {
       activations.padded128 = (weight.cols + 127) / 128 * 128;
-      split_int8_rows(quantized, tokens, activations.padded_cols, activations.padded128, isa == Isa::Avx2 ? 64 : 128,
-                      quantized);
+      activations.padded256 = (weight.cols + 255) / 256 * 256;
+      split_int8_rows(quantized, tokens, weight.cols, activations.padded_cols, activations.padded128, activations.padded256,
+                      isa == Isa::Avx2 ? 64 : 128, quantized);
       activations.q8_high = quantized.high.data();
       activations.q8_low = quantized.low.data();
-      activations.q8_lane_bias = quantized.lane_bias.data();
-      activations.q8_lane_scale = quantized.lane_scale.data();
+      if (isa == Isa::Avx2) {
+        activations.q8_block_bias = quantized.block_bias.data();
+        activations.q8_block_scale = quantized.block_scale.data();
+      } else {
+        activations.q8_lane_bias = quantized.lane_bias.data();
+        activations.q8_lane_scale = quantized.lane_scale.data();
+      }
     }
   }
   auto work = [&](int64_t begin, int64_t end, int) {
@@ -282,8 +298,13 @@ void run(Isa isa, const WeightMatrix& weight, int64_t row_begin, int64_t row_cou
       if (chunk.q8_high) {
         chunk.q8_high += t0 * chunk.padded128;
         chunk.q8_low += t0 * chunk.padded128;
-        chunk.q8_lane_bias += t0 * (chunk.padded128 / 8);
-        chunk.q8_lane_scale += t0 * (chunk.padded128 / 8);
+        if (chunk.q8_lane_bias) {
+          chunk.q8_lane_bias += t0 * (chunk.padded128 / 8);
+          chunk.q8_lane_scale += t0 * (chunk.padded128 / 8);
+        } else {
+          chunk.q8_block_bias += t0 * (chunk.padded256 / 32);
+          chunk.q8_block_scale += t0 * (chunk.padded256 / 32);
+        }
       }
       if (chunk.bf16_high) {
         chunk.bf16_high += t0 * chunk.padded_cols;

@@ -15,13 +15,15 @@ namespace {
 
 constexpr int kTokenBlock = 4;
 
-// FP4 for up to 4 tokens: a whole 64-column chunk (two scale blocks) per step, on bytes. The
-// codes + 12 are unsigned bytes and the activations int8 high and low parts (Activations::q8_*,
-// 64-column groups), so vpmaddubsw multiplies 32 columns at once without widening the weights,
-// and the decoding of each chunk serves every token of the block; the lane bias removes the +12.
-// Each int32 lane of the result covers 8 consecutive columns (lanes 0–3 block 0, lanes 4–7
-// block 1), so conversion and scaling happen once per 64 columns. (The int16-widening kernel
-// before spent most of its time in shuffles: 13 of ~35 instructions per chunk.)
+// FP4 for up to 4 tokens: 64-column chunks (two scale blocks) on bytes. The codes + 12 are
+// unsigned bytes and the activations int8 high and low parts (Activations::q8_*, 64-column
+// groups), so vpmaddubsw multiplies 32 columns at once without widening the weights, and the
+// decoding of each chunk serves every token of the block. A chunk's int32 lanes each cover 8
+// consecutive columns (lanes 0–3 its first block, 4–7 its second); three vphaddd fold four
+// chunks into one block sum per lane, in the order kHaddBlockOrder, so that the bias that undoes
+// the +12, the conversion and the scaling happen once per 256 columns rather than once per 64
+// (the per-chunk tail was 8 of ~23 instructions; decode's FP4 products were compute-bound at
+// ~8 GB/s a thread, below the memory's 9–10).
 template <int T>
 void fp4_tokens(const uint8_t* packed, const uint8_t* scales, int64_t cols, const Activations& x, int64_t t0,
                 float* out, int64_t out_stride) {
@@ -29,41 +31,62 @@ void fp4_tokens(const uint8_t* packed, const uint8_t* scales, int64_t cols, cons
                                          16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0);
   const __m256i low = _mm256_set1_epi8(0x0F);
   const __m256i ones = _mm256_set1_epi16(1), high_weight = _mm256_set1_epi16(256);
-  // Byte 0 of the pair into every 32-bit lane of the low half, byte 1 into the high half.
-  const __m256i pick_scale = _mm256_setr_epi8(0, -1, -1, -1, 0, -1, -1, -1, 0, -1, -1, -1, 0, -1, -1, -1, 1, -1, -1,
-                                              -1, 1, -1, -1, -1, 1, -1, -1, -1, 1, -1, -1, -1);
+  const __m128i scale_order = _mm_setr_epi8(0, 2, 4, 6, 1, 3, 5, 7, -1, -1, -1, -1, -1, -1, -1, -1);
   const auto load = [](const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); };
+  const int64_t block_stride = x.padded256 / 32;
   __m256 sums[T];
   for (int t = 0; t < T; ++t) sums[t] = _mm256_setzero_ps();
-  int64_t c = 0;
-  for (; c + 64 <= cols; c += 64) {
+  // Each token's int32 sums of chunk c's 8 lanes, zero past the whole chunks.
+  const auto chunk_dots = [&](int64_t c, int64_t whole, __m256i (&dot)[T]) {
+    if (c >= whole) {
+      for (int t = 0; t < T; ++t) dot[t] = _mm256_setzero_si256();
+      return;
+    }
     if (c % 128 == 0) _mm_prefetch(reinterpret_cast<const char*>(packed + c / 2 + kPrefetchBytes), _MM_HINT_T0);
     const __m256i bytes = load(packed + c / 2);
     const __m256i even = _mm256_shuffle_epi8(table, _mm256_and_si256(bytes, low));
     const __m256i odd = _mm256_shuffle_epi8(table, _mm256_and_si256(_mm256_srli_epi16(bytes, 4), low));
-    uint16_t scale_pair;
-    std::memcpy(&scale_pair, scales + c / 32, 2);
-    const __m256 weight_scale = _mm256_castsi256_ps(_mm256_slli_epi32(
-        _mm256_shuffle_epi8(_mm256_set1_epi16(static_cast<short>(scale_pair)), pick_scale), 23));
     for (int t = 0; t < T; ++t) {
       const int64_t row = (t0 + t) * x.padded128 + c;
-      const int64_t lane = (t0 + t) * (x.padded128 / 8) + c / 8;
       // |pair| ≤ 2·24·128, two of them still fit int16.
       const __m256i high_dot = _mm256_add_epi16(_mm256_maddubs_epi16(even, load(x.q8_high + row)),
                                                 _mm256_maddubs_epi16(odd, load(x.q8_high + row + 32)));
       const __m256i low_dot = _mm256_add_epi16(_mm256_maddubs_epi16(even, load(x.q8_low + row)),
                                                _mm256_maddubs_epi16(odd, load(x.q8_low + row + 32)));
+      dot[t] = _mm256_add_epi32(_mm256_madd_epi16(high_dot, high_weight), _mm256_madd_epi16(low_dot, ones));
+    }
+  };
+  const int64_t whole = cols / 64 * 64;
+  for (int64_t c = 0; c < whole; c += 256) {
+    __m256i first[T], second[T], pair01[T];
+    chunk_dots(c, whole, first);
+    chunk_dots(c + 64, whole, second);
+    for (int t = 0; t < T; ++t) pair01[t] = _mm256_hadd_epi32(first[t], second[t]);
+    chunk_dots(c + 128, whole, first);
+    chunk_dots(c + 192, whole, second);
+    // The group's 8 block scales in kHaddBlockOrder; a last partial group reads only its own.
+    __m128i scale_bytes;
+    if (c + 256 <= cols) {
+      scale_bytes = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(scales + c / 32));
+    } else {
+      uint8_t tail[8] = {};
+      std::memcpy(tail, scales + c / 32, static_cast<size_t>((whole - c) / 32));
+      scale_bytes = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(tail));
+    }
+    const __m256 weight_scale = _mm256_castsi256_ps(
+        _mm256_slli_epi32(_mm256_cvtepu8_epi32(_mm_shuffle_epi8(scale_bytes, scale_order)), 23));
+    for (int t = 0; t < T; ++t) {
+      const int64_t block = (t0 + t) * block_stride + c / 32;
       const __m256i dot = _mm256_add_epi32(
-          _mm256_add_epi32(_mm256_madd_epi16(high_dot, high_weight), _mm256_madd_epi16(low_dot, ones)),
-          load(x.q8_lane_bias + lane));
-      const __m256 scale = _mm256_mul_ps(weight_scale, _mm256_loadu_ps(x.q8_lane_scale + lane));
+          _mm256_hadd_epi32(pair01[t], _mm256_hadd_epi32(first[t], second[t])), load(x.q8_block_bias + block));
+      const __m256 scale = _mm256_mul_ps(weight_scale, _mm256_loadu_ps(x.q8_block_scale + block));
       sums[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), scale, sums[t]);
     }
   }
   for (int t = 0; t < T; ++t) {
     float total = horizontal_sum(sums[t]);
     const int16_t* q = x.q + (t0 + t) * x.padded_cols;
-    for (int64_t b = c; b < cols; b += 32) {  // a last lone block of 32
+    for (int64_t b = whole; b < cols; b += 32) {  // a last lone block of 32
       int32_t dot = 0;
       for (int64_t k = b; k < b + 32; ++k) dot += kFp4DoubledCodes[fp4_nibble_at(packed, k)] * q[q_position(k)];
       total += fast_e8m0(scales[b / 32]) * x.q_scale[(t0 + t) * (x.padded_cols / 4) + b / 4] * static_cast<float>(dot);

@@ -30,14 +30,20 @@ struct Activations {
   // both int8 (see kQuantMax), for vpdpbusd / vpmaddubsw. Rows of padded128 = cols rounded up to
   // 128; each 128-column group (AVX-512; 64-column group on AVX2) holds its even columns, then
   // its odd ones. A "lane" is 8 consecutive columns (4 even,
-  // 4 odd: one 32-bit lane of vpdpbusd in each half); per lane, −12·(sum of its int16 values)
-  // undoes the +12 by which the kernel makes the doubled FP4 codes unsigned, and the lane's
-  // block scale/2 as in q_scale.
+  // 4 odd: one 32-bit lane of vpdpbusd in each half); AVX-512 has, per lane, −12·(sum of its
+  // int16 values), which undoes the +12 by which the kernel makes the doubled FP4 codes
+  // unsigned, and the lane's block scale/2 as in q_scale.
   int64_t padded128 = 0;
   const int8_t* q8_high = nullptr;        // [tokens, padded128]
   const int8_t* q8_low = nullptr;         // [tokens, padded128]
   const int32_t* q8_lane_bias = nullptr;  // [tokens, padded128 / 8]
   const float* q8_lane_scale = nullptr;   // [tokens, padded128 / 8]
+  // AVX2 has block sums rather than lane sums: per 32-column block, −12·(sum of its int16 values)
+  // and its scale/2, both [tokens, padded256 / 32], each 256-column group's 8 blocks in the order
+  // hadd_block_position gives (the order in which the kernel's vphaddd leave them); zero past cols.
+  int64_t padded256 = 0;
+  const int32_t* q8_block_bias = nullptr;
+  const float* q8_block_scale = nullptr;
   // FP8 matrix-vector products on AVX2: f32 · 2^E, [tokens, cols], E chosen per call so that the
   // largest magnitude is near 2^100: FP8 codes in float32's bits (2^-120 times their value) times
   // these neither overflow nor, for any term that counts, underflow. The two factors below
@@ -62,6 +68,13 @@ inline constexpr int8_t kFp4DoubledCodes[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, 
 static inline int64_t q_position(int64_t c) {
   const int64_t within = c % 64;
   return c - within + (within % 2) * 32 + (within / 32) * 16 + (within % 32) / 2;
+}
+
+// Where block b of a row sits among its Activations::q8_block_* values: each 256-column group
+// holds its even blocks, then its odd ones ([0, 2, 4, 6, 1, 3, 5, 7]).
+static inline int64_t hadd_block_position(int64_t block) {
+  const int64_t within = block % 8;
+  return block - within + (within % 2) * 4 + within / 2;
 }
 
 // The quad layout of the int16 activations: tokens in groups of 4 (padded with zero rows), and
