@@ -29,6 +29,7 @@ struct BenchCommandOptions {
   int64_t prefill_chunk = 512;
   std::vector<int64_t> contexts{2048, 8192, 32768, 65536};
   int64_t decode_tokens = 16;
+  int repetitions = 1;
   uint64_t seed = 1;
   int64_t probe_mib = 0;
   bool json = false;
@@ -85,6 +86,10 @@ void register_bench(CLI::App& app) {
                       "decode contexts, filled synthetically (several allowed; those past the model's maximum are skipped)")
       ->capture_default_str();
   command->add_option("--decode-tokens", flags->decode_tokens, "timed decode steps per context")->capture_default_str();
+  command->add_option("--repetitions", flags->repetitions,
+                      "runs of each measurement; the tables show the median run and the range (3 or more on a "
+                      "shared machine)")
+      ->capture_default_str();
   command->add_option("--seed", flags->seed, "seed of the prompt tokens and the synthetic state")->capture_default_str();
   command->add_option("--probe-mib", flags->probe_mib, "buffer of the bandwidth probe in MiB (default: 1024)");
   command->add_flag("--json", flags->json, "print one JSON object instead of tables");
@@ -107,6 +112,7 @@ void register_bench(CLI::App& app) {
     }
     options.decode_contexts = flags->contexts;
     options.decode_tokens = flags->decode_tokens;
+    options.repetitions = flags->repetitions;
     options.seed = flags->seed;
     if (given(command, "--probe-mib") && flags->probe_mib < 1) fail("--probe-mib must be at least 1, got ", flags->probe_mib);
     options.bandwidth_probe_bytes = static_cast<size_t>(flags->probe_mib) << 20;

@@ -83,12 +83,30 @@ std::string stage_cells(const Values& values, double total, int decimals) {
   return text + format("  %11.*f\n", decimals, std::max(0.0, total - staged));
 }
 
+// With several runs, the range of their tok/s beside the median's: "11.90-14.02".
+std::string range_header(const BenchReport& report) {
+  return report.repetitions > 1 ? format("  %17s", "tok/s range") : "";
+}
+
+std::string range_cell(const BenchReport& report, const std::vector<double>& run_tok_s) {
+  if (report.repetitions < 2) return "";
+  if (run_tok_s.empty()) return format("  %17s", "");
+  const auto [low, high] = std::minmax_element(run_tok_s.begin(), run_tok_s.end());
+  return format("  %17s", format("%.2f-%.2f", *low, *high).c_str());
+}
+
+// ", median of 3 runs" in a table's title.
+std::string runs_note(const BenchReport& report) {
+  return report.repetitions > 1 ? format("; median of %d runs", report.repetitions) : "";
+}
+
 }  // namespace
 
 nlohmann::json bench_report_json(const BenchReport& report) {
   nlohmann::json json;
   json["model"] = report.model;
   json["numerics"] = report.numerics;
+  json["repetitions"] = report.repetitions;
   json["kv_cache"] = report.coded_kv ? "fp8" : "f32";
   json["threads"] = report.machine.threads;
   json["bandwidth_gbps"] = report.machine.bandwidth_gbps;
@@ -105,6 +123,7 @@ nlohmann::json bench_report_json(const BenchReport& report) {
   for (const PrefillReport& prefill : report.prefill) {
     json["prefill"].push_back({{"prompt_tokens", prefill.prompt_tokens},
                                {"tok_s", prefill.tok_s},
+                               {"runs_tok_s", prefill.run_tok_s},
                                {"seconds", prefill.seconds},
                                {"major_faults", prefill.major_faults},
                                {"stage_seconds", stages_json(prefill.stage_seconds)}});
@@ -114,6 +133,7 @@ nlohmann::json bench_report_json(const BenchReport& report) {
     json["prefill_sweep"].push_back({{"context", prefill.context},
                                      {"tokens", prefill.tokens},
                                      {"tok_s", prefill.tok_s},
+                                     {"runs_tok_s", prefill.run_tok_s},
                                      {"seconds", prefill.seconds},
                                      {"major_faults", prefill.major_faults},
                                      {"stage_seconds", stages_json(prefill.stage_seconds)}});
@@ -126,6 +146,7 @@ nlohmann::json bench_report_json(const BenchReport& report) {
     json["decode"].push_back({{"context", decode.context},
                               {"tokens", decode.tokens},
                               {"tok_s", decode.tok_s},
+                              {"runs_tok_s", decode.run_tok_s},
                               {"ms_per_token", decode.ms_per_token},
                               {"bytes_per_token", decode.bytes_per_token},
                               {"roofline_fraction", decode.roofline_fraction},
@@ -158,20 +179,23 @@ std::string format_bench_report(const BenchReport& report) {
                  machine.threads, machine.threads == 1 ? "" : "s", machine.bandwidth_gbps, probes.c_str(),
                  machine.peak_gflops, machine.isa.c_str());
   if (!report.prefill.empty()) {
-    text += "\nprefill (stages in seconds)\n";
-    text += format("  %8s  %10s  %9s", "prompt", "tok/s", "seconds") + stage_headers();
+    text += "\nprefill (stages in seconds" + runs_note(report) + ")\n";
+    text += format("  %8s  %10s", "prompt", "tok/s") + range_header(report) + format("  %9s", "seconds") +
+            stage_headers();
     for (const PrefillReport& prefill : report.prefill) {
-      text += format("  %8lld  %10.2f  %9.3f", static_cast<long long>(prefill.prompt_tokens), prefill.tok_s,
-                     prefill.seconds) +
+      text += format("  %8lld  %10.2f", static_cast<long long>(prefill.prompt_tokens), prefill.tok_s) +
+              range_cell(report, prefill.run_tok_s) + format("  %9.3f", prefill.seconds) +
               stage_cells(prefill.stage_seconds, prefill.seconds, 3);
     }
   }
   if (!report.prefill_sweep.empty()) {
-    text += "\nprefill at context (synthetic state; stages in seconds)\n";
-    text += format("  %8s  %8s  %10s  %9s", "context", "chunk", "tok/s", "seconds") + stage_headers();
+    text += "\nprefill at context (synthetic state; stages in seconds" + runs_note(report) + ")\n";
+    text += format("  %8s  %8s  %10s", "context", "chunk", "tok/s") + range_header(report) +
+            format("  %9s", "seconds") + stage_headers();
     for (const PrefillAtContextReport& prefill : report.prefill_sweep) {
-      text += format("  %8lld  %8lld  %10.2f  %9.3f", static_cast<long long>(prefill.context),
-                     static_cast<long long>(prefill.tokens), prefill.tok_s, prefill.seconds) +
+      text += format("  %8lld  %8lld  %10.2f", static_cast<long long>(prefill.context),
+                     static_cast<long long>(prefill.tokens), prefill.tok_s) +
+              range_cell(report, prefill.run_tok_s) + format("  %9.3f", prefill.seconds) +
               stage_cells(prefill.stage_seconds, prefill.seconds, 3);
     }
   }
@@ -181,15 +205,16 @@ std::string format_bench_report(const BenchReport& report) {
     text += "\n";
   }
   if (!report.decode.empty()) {
-    text += format("\ndecode (%s; %.3f GB of weights per token; stages in ms per token)\n",
+    text += format("\ndecode (%s; %.3f GB of weights per token; stages in ms per token%s)\n",
                    report.synthetic_state ? "context filled synthetically" : "context from a prefill",
-                   report.bytes_per_token / 1e9);
-    text += format("  %8s  %9s  %9s  %8s  %8s  %9s", "context", "tok/s", "ms/token", "GB/token", "roofline", "state MB") +
-            stage_headers();
+                   report.bytes_per_token / 1e9, runs_note(report).c_str());
+    text += format("  %8s  %9s", "context", "tok/s") + range_header(report) +
+            format("  %9s  %8s  %8s  %9s", "ms/token", "GB/token", "roofline", "state MB") + stage_headers();
     for (const DecodeReport& decode : report.decode) {
-      text += format("  %8lld  %9.2f  %9.2f  %8.3f  %7.1f%%  %9.2f", static_cast<long long>(decode.context),
-                     decode.tok_s, decode.ms_per_token, decode.bytes_per_token / 1e9, 100.0 * decode.roofline_fraction,
-                     decode.state_bytes / 1e6) +
+      text += format("  %8lld  %9.2f", static_cast<long long>(decode.context), decode.tok_s) +
+              range_cell(report, decode.run_tok_s) +
+              format("  %9.2f  %8.3f  %7.1f%%  %9.2f", decode.ms_per_token, decode.bytes_per_token / 1e9,
+                     100.0 * decode.roofline_fraction, decode.state_bytes / 1e6) +
               stage_cells(decode.stage_ms, decode.ms_per_token, 2);
     }
   }

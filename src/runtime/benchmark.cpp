@@ -48,6 +48,7 @@ void check_bench_options(const BenchOptions& options) {
     if (context < 1) fail("--contexts must be at least 1 token, got ", context);
   }
   if (options.decode_tokens < 1) fail("--decode-tokens must be at least 1, got ", options.decode_tokens);
+  if (options.repetitions < 1) fail("--repetitions must be at least 1, got ", options.repetitions);
   if (options.prompt_lengths.empty() && options.prefill_contexts.empty() && options.decode_contexts.empty()) {
     fail("nothing to measure: no prompt length, no prefill context and no decode context");
   }
@@ -81,6 +82,20 @@ uint64_t peak_rss_bytes() { return static_cast<uint64_t>(own_usage().ru_maxrss) 
 
 uint64_t major_page_faults() { return static_cast<uint64_t>(own_usage().ru_majflt); }
 
+// "  12.3 tok/s", and with several runs "  12.3 tok/s (median of 11.9, 12.3, 14.0)".
+std::string speed_message(double tok_s, const std::vector<double>& run_tok_s) {
+  std::string message = str_cat("  ", tok_s, " tok/s");
+  if (run_tok_s.size() < 2) return message;
+  const char* separator = " (median of ";
+  for (double run : run_tok_s) {
+    message += str_cat(separator, run);
+    separator = ", ";
+  }
+  return message + ")";
+}
+
+std::string runs_suffix(int repetitions) { return repetitions > 1 ? str_cat(", ", repetitions, " runs") : ""; }
+
 // Everything the measurements need, alive together: the transformer points into the weights,
 // which point into the mapped checkpoint.
 struct BenchModel {
@@ -105,25 +120,29 @@ class Runner {
   }
 
   PrefillReport prefill(int64_t prompt_tokens) {
-    SequenceState state = model_.transformer->new_sequence();
-    PrefillReport report;
-    report.prompt_tokens = prompt_tokens;
-    report.seconds = timed_prefill(state, prompt_tokens, report.stage_seconds, report.major_faults);
-    report.tok_s = report.seconds > 0 ? static_cast<double>(prompt_tokens) / report.seconds : 0.0;
-    return report;
+    return median_run<PrefillReport>([&] {
+      SequenceState state = model_.transformer->new_sequence();
+      PrefillReport report;
+      report.prompt_tokens = prompt_tokens;
+      report.seconds = timed_prefill(state, prompt_tokens, report.stage_seconds, report.major_faults);
+      report.tok_s = report.seconds > 0 ? static_cast<double>(prompt_tokens) / report.seconds : 0.0;
+      return report;
+    });
   }
 
   // No warm-up of its own: the plain prefills (or warm_up()) already paid for first-use setup, and
   // an untimed chunk first would move the state past `context` or cost a second synthetic fill.
   PrefillAtContextReport prefill_at(int64_t context) {
-    SequenceState state = model_.transformer->new_sequence();
-    fill_synthetic_state(state, model_.config, context, options_.seed + static_cast<uint64_t>(context));
-    PrefillAtContextReport report;
-    report.context = context;
-    report.tokens = options_.prefill_chunk;
-    report.seconds = timed_prefill(state, options_.prefill_chunk, report.stage_seconds, report.major_faults);
-    report.tok_s = report.seconds > 0 ? static_cast<double>(report.tokens) / report.seconds : 0.0;
-    return report;
+    return median_run<PrefillAtContextReport>([&] {
+      SequenceState state = model_.transformer->new_sequence();
+      fill_synthetic_state(state, model_.config, context, options_.seed + static_cast<uint64_t>(context));
+      PrefillAtContextReport report;
+      report.context = context;
+      report.tokens = options_.prefill_chunk;
+      report.seconds = timed_prefill(state, options_.prefill_chunk, report.stage_seconds, report.major_faults);
+      report.tok_s = report.seconds > 0 ? static_cast<double>(report.tokens) / report.seconds : 0.0;
+      return report;
+    });
   }
 
   DecodeReport decode(int64_t context) {
@@ -134,7 +153,33 @@ class Runner {
     // The first step after a fresh state touches buffers and weights the timed ones reuse.
     model_.transformer->forward(state, std::span(&token, 1), logits);
     token = argmax(logits);
+    DecodeReport report = median_run<DecodeReport>([&] { return timed_decode(state, token, logits); });
+    report.context = context;
+    report.state_bytes = sequence_state_bytes(state);
+    return report;
+  }
 
+ private:
+  // options_.repetitions runs of `measure`: the median one (see PrefillReport), with every run's
+  // tok/s and the major faults of all.
+  template <typename Report, typename Measure>
+  Report median_run(Measure&& measure) {
+    std::vector<Report> runs;
+    for (int i = 0; i < options_.repetitions; ++i) runs.push_back(measure());
+    std::vector<size_t> order(runs.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return runs[a].tok_s < runs[b].tok_s; });
+    Report median = runs[order[(order.size() - 1) / 2]];
+    median.major_faults = 0;
+    for (const Report& run : runs) {
+      median.run_tok_s.push_back(run.tok_s);
+      median.major_faults += run.major_faults;
+    }
+    return median;
+  }
+
+  // options_.decode_tokens greedy steps of `state` from `token`, which they advance.
+  DecodeReport timed_decode(SequenceState& state, int32_t& token, std::vector<float>& logits) {
     StageTimes& stages = StageTimes::global();
     stages.reset();
     stages.enable(true);
@@ -149,7 +194,6 @@ class Runner {
 
     DecodeReport report;
     report.major_faults = major_page_faults() - faults_before;
-    report.context = context;
     report.tokens = options_.decode_tokens;
     report.seconds = seconds;
     report.tok_s = seconds > 0 ? static_cast<double>(report.tokens) / seconds : 0.0;
@@ -159,11 +203,9 @@ class Runner {
           static_cast<double>(stages.nanoseconds(static_cast<Stage>(s))) / 1e6 / static_cast<double>(report.tokens);
     }
     stages.reset();
-    report.state_bytes = sequence_state_bytes(state);
     return report;
   }
 
- private:
   // Seconds of one forward of `count` random tokens appended to `state`, and by stage.
   double timed_prefill(SequenceState& state, int64_t count, StageSeconds& stage_seconds, uint64_t& major_faults) {
     const std::vector<int32_t> tokens = random_tokens(count);
@@ -211,6 +253,7 @@ BenchReport run_benchmark(const BenchOptions& options, const std::function<void(
   BenchReport report;
   report.model = model_label(options);
   report.numerics = numerics_label(options.numerics);
+  report.repetitions = options.repetitions;
   report.coded_kv = options.numerics.kv_roundtrip();
   report.machine.threads = options.threads > 0 ? options.threads : default_thread_count();
   // Before the transformer exists: it may size buffers by the pool.
@@ -242,9 +285,9 @@ BenchReport run_benchmark(const BenchOptions& options, const std::function<void(
       fail("a prompt of ", length, " tokens is longer than the model's maximum of ",
            model.config.max_position_embeddings, " positions");
     }
-    say(str_cat("prefill of ", length, " tokens"));
+    say(str_cat("prefill of ", length, " tokens", runs_suffix(options.repetitions)));
     report.prefill.push_back(runner.prefill(length));
-    say(str_cat("  ", report.prefill.back().tok_s, " tok/s"));
+    say(speed_message(report.prefill.back().tok_s, report.prefill.back().run_tok_s));
   }
   for (int64_t context : options.prefill_contexts) {
     if (context + options.prefill_chunk > model.config.max_position_embeddings) {
@@ -253,23 +296,26 @@ BenchReport run_benchmark(const BenchOptions& options, const std::function<void(
       report.skipped_prefill_contexts.push_back(context);
       continue;
     }
-    say(str_cat("prefill of ", options.prefill_chunk, " tokens at context ", context, " (synthetic state)"));
+    say(str_cat("prefill of ", options.prefill_chunk, " tokens at context ", context, " (synthetic state",
+                runs_suffix(options.repetitions), ")"));
     report.prefill_sweep.push_back(runner.prefill_at(context));
-    say(str_cat("  ", report.prefill_sweep.back().tok_s, " tok/s"));
+    say(speed_message(report.prefill_sweep.back().tok_s, report.prefill_sweep.back().run_tok_s));
   }
   for (int64_t context : options.decode_contexts) {
-    // The state holds `context` tokens; the warm-up and timed steps take the next positions.
-    if (context + 1 + options.decode_tokens > model.config.max_position_embeddings) {
+    // The state holds `context` tokens; the warm-up and every run's timed steps take the next
+    // positions.
+    if (context + 1 + options.repetitions * options.decode_tokens > model.config.max_position_embeddings) {
       say(str_cat("skipping decode at context ", context, ": past the model's maximum of ",
                   model.config.max_position_embeddings, " positions"));
       report.skipped_contexts.push_back(context);
       continue;
     }
-    say(str_cat("decode of ", options.decode_tokens, " tokens at context ", context, " (synthetic state)"));
+    say(str_cat("decode of ", options.decode_tokens, " tokens at context ", context, " (synthetic state",
+                runs_suffix(options.repetitions), ")"));
     DecodeReport decode = runner.decode(context);
     decode.bytes_per_token = report.bytes_per_token;
     report.decode.push_back(decode);
-    say(str_cat("  ", decode.tok_s, " tok/s"));
+    say(speed_message(decode.tok_s, decode.run_tok_s));
   }
   report.peak_rss_bytes = peak_rss_bytes();
   report.kv_bytes_per_token_measured = measured_growth_per_token(report.decode);

@@ -30,6 +30,9 @@ struct BenchOptions {
   // Contexts the model cannot reach (past max_position_embeddings) are skipped and listed.
   std::vector<int64_t> decode_contexts{2048, 8192, 32768, 65536};
   int64_t decode_tokens = 16;
+  // Runs of each measurement; the report keeps the median run. A shared machine (a VM beside
+  // busy neighbours) moves single runs by ±25%, more than many changes are worth.
+  int repetitions = 1;
   uint64_t seed = 1;
   size_t bandwidth_probe_bytes = 0;  // 0: measure_read_bandwidth_gbps's default (1 GiB)
 };
@@ -46,14 +49,17 @@ struct MachineReport {
 
 using StageSeconds = std::array<double, static_cast<size_t>(Stage::Count)>;
 
+// With repetitions, each report is its median run (by tok/s; the slower middle one for an even
+// count), and run_tok_s lists every run's tok/s in the order they ran.
 struct PrefillReport {
   int64_t prompt_tokens = 0;
   double seconds = 0;
   double tok_s = 0;
   StageSeconds stage_seconds{};  // of the whole prompt, by Stage
-  // Pages read from disk while timing (getrusage's major faults): the weights had left the page
-  // cache, so the figure measures the disk as well as the engine.
+  // Pages read from disk while timing any run (getrusage's major faults): the weights had left the
+  // page cache, so the figure measures the disk as well as the engine.
   uint64_t major_faults = 0;
+  std::vector<double> run_tok_s{};  // every run's, in the order they ran
 };
 
 struct PrefillAtContextReport {
@@ -62,28 +68,34 @@ struct PrefillAtContextReport {
   double seconds = 0;
   double tok_s = 0;
   StageSeconds stage_seconds{};  // of the whole chunk, by Stage
-  // Pages read from disk while timing (getrusage's major faults): the weights had left the page
-  // cache, so the figure measures the disk as well as the engine.
+  // Pages read from disk while timing any run (getrusage's major faults): the weights had left the
+  // page cache, so the figure measures the disk as well as the engine.
   uint64_t major_faults = 0;
+  std::vector<double> run_tok_s{};  // every run's, in the order they ran
 };
 
 struct DecodeReport {
   int64_t context = 0;  // tokens in the state before the first timed step
-  int64_t tokens = 0;   // timed steps
+  int64_t tokens = 0;   // timed steps of one run
   double seconds = 0;
   double tok_s = 0;
   double ms_per_token = 0;
   uint64_t bytes_per_token = 0;
   double roofline_fraction = 0;
-  uint64_t state_bytes = 0;  // sequence_state_bytes after the timed steps
+  // sequence_state_bytes after the timed steps. The runs continue one state, each from where the
+  // last ended: a few steps more of context change a decode step's cost by nothing measurable,
+  // where a fresh synthetic state per run would cost a fill each.
+  uint64_t state_bytes = 0;
   std::array<double, static_cast<size_t>(Stage::Count)> stage_ms{};  // per token, by Stage
-  // Pages read from disk while timing (getrusage's major faults): the weights had left the page
-  // cache, so the figure measures the disk as well as the engine.
+  // Pages read from disk while timing any run (getrusage's major faults): the weights had left the
+  // page cache, so the figure measures the disk as well as the engine.
   uint64_t major_faults = 0;
+  std::vector<double> run_tok_s{};  // every run's, in the order they ran
 };
 
 struct BenchReport {
   std::string model;
+  int repetitions = 1;
   std::string numerics;
   bool coded_kv = false;  // compressed KV as FP8, index keys as FP4 (numerics.kv_roundtrip())
   MachineReport machine;

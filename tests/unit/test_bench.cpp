@@ -274,6 +274,7 @@ TEST_F(CliBench, TinyFixtureJsonHasTheMeasurements) {
   }
   EXPECT_EQ(json["numerics"], "fast");
   EXPECT_EQ(json["kv_cache"], "f32");
+  EXPECT_EQ(json["repetitions"], 1);
   EXPECT_GE(json["threads"].get<int>(), 1);
   EXPECT_GT(json["bandwidth_gbps"].get<double>(), 0.0);
   // Probed before and after the measurements; the roofline uses the better of the two.
@@ -338,6 +339,7 @@ TEST_F(CliBench, TinyFixtureJsonHasTheMeasurements) {
     EXPECT_EQ(decode["bytes_per_token"].get<uint64_t>(), expected_bytes);
     EXPECT_GT(decode["state_bytes"].get<uint64_t>(), 0u);
     EXPECT_TRUE(decode["major_faults"].is_number_unsigned());
+    EXPECT_EQ(decode["runs_tok_s"], nlohmann::json::array({decode["tok_s"]}));
     for (const char* stage : {"projections", "indexer", "attention", "experts", "head"}) {
       EXPECT_TRUE(decode["stages"].contains(stage)) << stage;
     }
@@ -357,6 +359,45 @@ TEST_F(CliBench, TextOutputHasTheTables) {
   EXPECT_THAT(result.output, HasSubstr("roofline"));
   EXPECT_THAT(result.output, HasSubstr("context filled synthetically"));
   EXPECT_THAT(result.output, HasSubstr("KV growth per token: measured 224.0 B"));
+}
+
+// Each measurement runs --repetitions times and reports its median run with every run's speed;
+// the decode runs continue one state, so the measured KV growth stays exact, and the runs'
+// steps must fit before the model's maximum position.
+TEST_F(CliBench, RepetitionsReportTheMedianRun) {
+  const auto result = run_lightseek("bench " + fixture() +
+                                    " --prompt 8 --prefill-contexts 32 --prefill-chunk 8 --contexts 64 128 1048570"
+                                    " --decode-tokens 2 --repetitions 3 --probe-mib 8 --json");
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  const nlohmann::json json = json_in(result.output);
+  ASSERT_TRUE(json.is_object()) << result.output;
+  EXPECT_EQ(json["repetitions"], 3);
+  std::vector<const nlohmann::json*> entries;
+  for (const char* table : {"prefill", "prefill_sweep", "decode"}) {
+    ASSERT_FALSE(json[table].empty()) << table;
+    for (const auto& entry : json[table]) entries.push_back(&entry);
+  }
+  for (const nlohmann::json* entry : entries) {
+    std::vector<double> runs = (*entry)["runs_tok_s"].get<std::vector<double>>();
+    ASSERT_EQ(runs.size(), 3u) << *entry;
+    std::sort(runs.begin(), runs.end());
+    EXPECT_EQ((*entry)["tok_s"].get<double>(), runs[1]) << *entry;
+    EXPECT_GT(runs[0], 0.0);
+  }
+  ASSERT_EQ(json["decode"].size(), 2u);
+  EXPECT_EQ(json["decode"][0]["context"], 64);
+  EXPECT_EQ(json["decode"][0]["tokens"], 2);
+  const ModelConfig config = load_model_config(oracle_dir("tiny_native"));
+  EXPECT_DOUBLE_EQ(json["kv_bytes_per_token_measured"].get<double>(), expected_state_growth_per_token(config));
+  // 1048570 + the warm-up step + 3 runs of 2 steps passes 1048576; one run of 2 would fit.
+  EXPECT_EQ(json["skipped_contexts"], nlohmann::json::array({1048570}));
+
+  const auto text = run_lightseek("bench " + fixture() +
+                                  " --no-prefill --contexts 64 --decode-tokens 1 --repetitions 2 --probe-mib 8");
+  ASSERT_EQ(text.exit_code, 0) << text.output;
+  EXPECT_THAT(text.output, HasSubstr("stages in ms per token; median of 2 runs)"));
+  EXPECT_THAT(text.output, HasSubstr("tok/s range"));
+  EXPECT_THAT(text.output, HasSubstr("(median of "));  // the progress line lists the runs
 }
 
 // --kv-cache fp8: the state grows by the coded rows (FP8 entries with float32 RoPE channels, FP4
@@ -444,6 +485,7 @@ TEST_F(CliBench, BadFlagsAreClearErrors) {
       {fixture() + " --contexts -5", "--contexts must be at least 1"},
       {fixture() + " --prompt 0", "--prompt lengths must be at least 1"},
       {fixture() + " --decode-tokens 0", "--decode-tokens must be at least 1"},
+      {fixture() + " --repetitions 0", "--repetitions must be at least 1"},
       {fixture() + " --prefill-chunk 0", "--prefill-chunk must be at least 1"},
       {fixture() + " --prefill-contexts 64 -5", "--prefill-contexts must be at least 1"},
       {fixture() + " --no-prefill --prefill-contexts 64", "--no-prefill and --prefill-contexts contradict"},
