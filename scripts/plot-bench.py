@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Draws `lightseek bench --json` results as one SVG: decode tok/s against context (with the
 roofline % of each point) and prefill tok/s at context, one line per JSON file (e.g. a 1-thread
-and a 2-thread run). `--markdown` prints the same numbers as tables for docs/performance.md.
+and a 2-thread run). With `--repetitions`, each point is the median run and a whisker spans the
+runs. `--markdown` prints the same numbers as tables for docs/performance.md.
 
 Standard library only: the machines that run the bench often cannot reach PyPI for matplotlib.
 
@@ -24,12 +25,21 @@ def load_runs(paths):
         data = json.loads(Path(path).read_text())
         threads = data.get("threads", 0)
         label = f"{threads} thread{'' if threads == 1 else 's'}"
-        if any(run["label"] == label for run in runs):  # same thread count: tell them apart by file
-            label += f" ({Path(path).stem})"
-        runs.append({"label": label, "data": data,
-                     "decode": [(d["context"], d["tok_s"], d.get("roofline_fraction", 0)) for d in data.get("decode", [])],
-                     "prefill": [(p["context"], p["tok_s"], None) for p in data.get("prefill_sweep", [])]})
+        runs.append({"label": label, "stem": Path(path).stem, "data": data,
+                     "decode": [(d["context"], d["tok_s"], d.get("roofline_fraction", 0), run_range(d))
+                                for d in data.get("decode", [])],
+                     "prefill": [(p["context"], p["tok_s"], None, run_range(p)) for p in data.get("prefill_sweep", [])]})
+    labels = [run["label"] for run in runs]
+    for run in runs:  # several runs of one thread count: tell every one of them apart by its file
+        if labels.count(run["label"]) > 1:
+            run["label"] += f" ({run['stem']})"
     return runs
+
+
+def run_range(measurement):
+    """(slowest, fastest) tok/s of a measurement's repeated runs (`--repetitions`), or None."""
+    speeds = measurement.get("runs_tok_s") or []
+    return (min(speeds), max(speeds)) if len(speeds) > 1 else None
 
 
 def context_label(tokens):
@@ -60,7 +70,7 @@ def panel(x0, title, series_key, runs, annotate_roofline):
     contexts = sorted({p[0] for p in points})
     lo, hi = math.log2(contexts[0]), math.log2(contexts[-1])
     span = hi - lo or 1.0
-    y_ticks = nice_ticks(max(p[1] for p in points) * 1.1)
+    y_ticks = nice_ticks(max(p[3][1] if p[3] else p[1] for p in points) * 1.1)
     top_value = {c: max(p[1] for p in points if p[0] == c) for c in contexts}
 
     def sx(context):
@@ -87,11 +97,15 @@ def panel(x0, title, series_key, runs, annotate_roofline):
         series = sorted(run[series_key])
         if not series:
             continue
-        coords = " ".join(f"{sx(c):.1f},{sy(v):.1f}" for c, v, _ in series)
+        coords = " ".join(f"{sx(c):.1f},{sy(v):.1f}" for c, v, _, _ in series)
         out.append(f'<polyline points="{coords}" fill="none" stroke="{colour}" stroke-width="2"/>')
-        for context, value, roofline in series:
+        for context, value, roofline, spread in series:
             x, y = sx(context), sy(value)
             out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"/>')
+            if spread:  # the repeated runs' range: the point is their median
+                low, high = sy(spread[0]), sy(spread[1])
+                out.append(f'<path class="range" d="M{x - 3:.1f},{low:.1f} H{x + 3:.1f} M{x:.1f},{low:.1f} '
+                           f'V{high:.1f} M{x - 3:.1f},{high:.1f} H{x + 3:.1f}" stroke="{colour}" fill="none"/>')
             if annotate_roofline and roofline is not None:
                 # The top line at a context is labelled above its point, the others below: labels
                 # of close lines then sit on their own sides instead of on top of each other.
@@ -154,9 +168,14 @@ def main():
     if args.output:
         Path(args.output).write_text(svg(runs))
     if args.markdown:
-        print(markdown_table(runs, "decode", "decode tok/s (roofline %)",
-                             lambda p: f"{p[1]:.2f} ({100 * p[2]:.1f}%)"))
-        print(markdown_table(runs, "prefill", "prefill tok/s at context", lambda p: f"{p[1]:.1f}"))
+        print(markdown_table(runs, "decode", "decode tok/s (roofline %; range of repeated runs)",
+                             lambda p: f"{p[1]:.2f} ({100 * p[2]:.1f}%)" + range_text(p[3], 2)))
+        print(markdown_table(runs, "prefill", "prefill tok/s at context (range of repeated runs)",
+                             lambda p: f"{p[1]:.1f}" + range_text(p[3], 1)))
+
+
+def range_text(spread, decimals):
+    return f" [{spread[0]:.{decimals}f}–{spread[1]:.{decimals}f}]" if spread else ""
 
 
 if __name__ == "__main__":

@@ -453,6 +453,12 @@ TEST_F(CliBench, PlotScriptDrawsTheJson) {
   const auto dir = test_temp_dir("plot_bench");
   for (int threads : {1, 2}) {
     json["threads"] = threads;
+    if (threads == 2) {  // as from --repetitions 3: each decode point gets a whisker over its runs
+      for (auto& decode : json["decode"]) {
+        const double median = decode["tok_s"].get<double>();
+        decode["runs_tok_s"] = {median * 0.75, median, median * 1.25};
+      }
+    }
     std::ofstream(dir / (std::to_string(threads) + ".json")) << json.dump();
   }
   const std::string command = "python3 " + (source_dir() / "scripts" / "plot-bench.py").string() + " " +
@@ -463,6 +469,10 @@ TEST_F(CliBench, PlotScriptDrawsTheJson) {
   EXPECT_THAT(plot.output, HasSubstr("| context | 1 thread | 2 threads |"));
   EXPECT_THAT(plot.output, HasSubstr("| 128 |"));  // a decode context
   EXPECT_THAT(plot.output, HasSubstr("| 32 |"));   // a prefill context
+  char range[64];
+  std::snprintf(range, sizeof range, " [%.2f–%.2f] |", json["decode"][0]["tok_s"].get<double>() * 0.75,
+                json["decode"][0]["tok_s"].get<double>() * 1.25);
+  EXPECT_THAT(plot.output, HasSubstr(range));
 
   std::ifstream file(dir / "out.svg");
   const std::string svg((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
@@ -471,6 +481,11 @@ TEST_F(CliBench, PlotScriptDrawsTheJson) {
   size_t lines = 0;
   for (size_t at = svg.find("<polyline"); at != std::string::npos; at = svg.find("<polyline", at + 1)) ++lines;
   EXPECT_EQ(lines, 4u);  // two runs × (decode, prefill at context)
+  size_t whiskers = 0;
+  for (size_t at = svg.find("class=\"range\""); at != std::string::npos; at = svg.find("class=\"range\"", at + 1)) {
+    ++whiskers;
+  }
+  EXPECT_EQ(whiskers, json["decode"].size());  // the 2-thread run's decode points only
   for (const char* text : {"1 thread", "2 threads", "tiny_native", "numerics fast", ">128<" /* an x tick */}) {
     EXPECT_THAT(svg, HasSubstr(text));
   }
