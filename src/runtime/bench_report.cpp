@@ -95,7 +95,7 @@ std::string range_cell(const BenchReport& report, const std::vector<double>& run
   return format("  %17s", format("%.2f-%.2f", *low, *high).c_str());
 }
 
-// ", median of 3 runs" in a table's title.
+// "; median of 3 runs" in a table's title.
 std::string runs_note(const BenchReport& report) {
   return report.repetitions > 1 ? format("; median of %d runs", report.repetitions) : "";
 }
