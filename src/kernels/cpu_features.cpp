@@ -14,12 +14,11 @@ namespace lightseek {
 
 #if defined(__x86_64__)
 namespace {
-// AMX-TILE, AMX-BF16 and AVX512-BF16 in CPUID, and Linux's permission to use tile data.
+// AMX-TILE and AMX-BF16 in CPUID, and Linux's permission to use tile data.
 bool amx_granted() {
   unsigned eax, ebx, ecx, edx;
   if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return false;
   if (!(edx & (1u << 22)) || !(edx & (1u << 24))) return false;
-  if (!__get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) || !(eax & (1u << 5))) return false;
   constexpr long kArchReqXcompPerm = 0x1023, kXfeatureTileData = 18;
   return syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureTileData) == 0;
 }
@@ -31,6 +30,7 @@ std::string_view isa_name(Isa isa) {
     case Isa::Scalar: return "scalar";
     case Isa::Avx2: return "avx2";
     case Isa::Avx512: return "avx512";
+    case Isa::Avx512Bf16: return "avx512bf16";
     case Isa::Amx: return "amx";
   }
   return "?";
@@ -39,7 +39,7 @@ std::string_view isa_name(Isa isa) {
 #if defined(__x86_64__)
 namespace {
 struct X86Features {
-  bool avx2 = false, avx512 = false;
+  bool avx2 = false, avx512 = false, avx512bf16 = false;
 };
 
 // CPUID for the instructions and XGETBV for the operating system saving their registers.
@@ -57,6 +57,10 @@ X86Features read_x86_features() {
   const bool avx512bw = ebx & (1u << 30), avx512vl = ebx & (1u << 31), avx512vnni = ecx & (1u << 11);
   features.avx2 = ymm_state && avx2 && fma && f16c;
   features.avx512 = features.avx2 && zmm_state && avx512f && avx512dq && avx512bw && avx512vl && avx512vnni;
+  const bool avx512vbmi = ecx & (1u << 1);
+  if (!__get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx)) return features;
+  const bool avx512bf16 = eax & (1u << 5);
+  features.avx512bf16 = features.avx512 && avx512bf16 && avx512vbmi;
   return features;
 }
 }  // namespace
@@ -69,8 +73,9 @@ bool cpu_supports(Isa isa) {
     case Isa::Scalar: return true;
     case Isa::Avx2: return features.avx2;
     case Isa::Avx512: return features.avx512;
+    case Isa::Avx512Bf16: return features.avx512bf16;
     case Isa::Amx: {
-      static const bool amx = features.avx512 && amx_granted();
+      static const bool amx = features.avx512bf16 && amx_granted();
       return amx;
     }
   }
@@ -82,7 +87,7 @@ bool cpu_supports(Isa isa) {
 
 std::vector<Isa> supported_isas() {
   std::vector<Isa> isas;
-  for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Amx}) {
+  for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Avx512Bf16, Isa::Amx}) {
     if (cpu_supports(isa)) isas.push_back(isa);
   }
   return isas;
@@ -93,13 +98,13 @@ Isa detect() {
   Isa best = supported_isas().back();
   const char* requested = std::getenv("LIGHTSEEK_ISA");
   if (requested == nullptr || *requested == '\0') return best;
-  for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Amx}) {
+  for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Avx512Bf16, Isa::Amx}) {
     if (isa_name(isa) == requested) {
       if (!cpu_supports(isa)) fail("LIGHTSEEK_ISA=", requested, ": this CPU does not support it");
       return isa;
     }
   }
-  fail("LIGHTSEEK_ISA must be scalar, avx2, avx512 or amx, got '", requested, "'");
+  fail("LIGHTSEEK_ISA must be scalar, avx2, avx512, avx512bf16 or amx, got '", requested, "'");
 }
 }  // namespace
 

@@ -1,9 +1,9 @@
 // FP8 matrix-vector products on AVX512-BF16: each e4m3 code becomes a bf16 by shifting its bits
 // (three instructions for 32 codes, against eight through IEEE half), and vdpbf16ps multiplies
-// 32 pairs at once. The activations are carried as two bf16 parts (x·2^64 ≈ high + low, 16
-// significant bits). Compiled for AVX-512 + BF16 alone; used only where cpu_supports(Isa::Amx),
-// which requires AVX512-BF16. FP8 subnormals (|code| < 2^-6, under 1/28000 of the block's
-// largest value) read as bf16 subnormals, which vdpbf16ps takes as zero.
+// 32 pairs at once. The activations are carried as two bf16 parts (x·2^E ≈ high + low, 16
+// significant bits, E chosen per call). Compiled for the Isa::Avx512Bf16 level alone; used only
+// where the CPU has it. FP8 subnormals (|code| < 2^-6, under 1/28000 of the block's largest
+// value) read as bf16 subnormals, which vdpbf16ps takes as zero.
 #include "kernels/fast_linear_kernels.h"
 
 #if defined(__x86_64__) && defined(__AVX512BF16__)
@@ -22,15 +22,13 @@ inline __m512bh fp8_to_bf16_bits(const uint8_t* codes) {
       _mm512_and_si512(_mm512_slli_epi16(wide, 4), _mm512_set1_epi16(static_cast<short>(0x87F0))));
 }
 
-// 2^(120 − 64): undoes the bf16 exponent offset of the codes and the activations' 2^64.
-constexpr float kBf16Correction = 72057594037927936.0f;  // 2^56
-
 template <int TB>
 void fp8_row(const uint8_t* codes, const uint8_t* scales, int64_t cols, const Activations& x, int64_t t0, float* out,
              int64_t out_stride) {
   // A single token gets one accumulator pair per 32-column step, so that consecutive
   // vdpbf16ps do not wait for each other; blocks of tokens are independent already.
   constexpr int kChains = TB == 1 ? 4 : 1;
+  const __m512 correction = _mm512_set1_ps(x.fp8_tiny_correction[0]);
   __m512 sums[TB];
   for (int t = 0; t < TB; ++t) sums[t] = _mm512_setzero_ps();
   for (int64_t b = 0; b < cols; b += 128) {
@@ -47,54 +45,68 @@ void fp8_row(const uint8_t* codes, const uint8_t* scales, int64_t cols, const Ac
         low[i] = _mm512_dpbf16_ps(low[i], weights, reinterpret_cast<__m512bh>(_mm512_loadu_si512(x.bf16_low + offset)));
       }
     }
-    const __m512 scale = _mm512_set1_ps(fast_e8m0(scales[b / 128]) * kBf16Correction);
+    const __m512 scale = _mm512_set1_ps(fast_e8m0(scales[b / 128]));
     for (int t = 0; t < TB; ++t) {
       __m512 block = _mm512_add_ps(high[t * kChains], low[t * kChains]);
       for (int k = 1; k < kChains; ++k) block = _mm512_add_ps(block, _mm512_add_ps(high[t * kChains + k], low[t * kChains + k]));
-      sums[t] = _mm512_fmadd_ps(block, scale, sums[t]);
+      sums[t] = _mm512_fmadd_ps(_mm512_mul_ps(block, correction), scale, sums[t]);
     }
   }
-  for (int t = 0; t < TB; ++t) out[t * out_stride] = _mm512_reduce_add_ps(sums[t]);
+  for (int t = 0; t < TB; ++t) out[t * out_stride] = _mm512_reduce_add_ps(sums[t]) * x.fp8_tiny_correction[1];
 }
 
-// Decode (one token): two rows at a time sharing the activation loads; each row's two
-// accumulator pairs alternate by step, so consecutive vdpbf16ps do not wait for each other.
-void fp8_row_pair(const uint8_t* codes_a, const uint8_t* scales_a, const uint8_t* codes_b, const uint8_t* scales_b,
-                  int64_t cols, const Activations& x, float* out_a, float* out_b) {
-  __m512 sum_a = _mm512_setzero_ps(), sum_b = _mm512_setzero_ps();
+// Decode (one token): kDecodeStreams rows at a time, one from each part of the range, sharing
+// the activation loads; each row's two accumulator pairs alternate by step, so consecutive
+// vdpbf16ps do not wait for each other. Four streams rather than two: the projections of a
+// one-thread decode (FP8, 0.5 GB) took 15.3–15.5 ms against 17.2–17.4 (alternated 3×), though
+// the micro-benchmark's single 16 MB matrix read faster with two (33–35 GB/s against 27).
+constexpr int kDecodeStreams = 4;
+constexpr int64_t kDecodePrefetchBytes = 1024;
+
+void fp8_row_group(const RowGroup<kDecodeStreams>& rows, const WeightMatrix& w, const Activations& x, float* out) {
+  constexpr int R = kDecodeStreams;
+  const int64_t cols = w.cols, scale_cols = cols / 128;
+  const __m512 correction = _mm512_set1_ps(x.fp8_tiny_correction[0]);
+  const uint8_t* codes[R];
+  const uint8_t* scales[R];
+  __m512 sums[R];
+  for (int r = 0; r < R; ++r) {
+    codes[r] = w.weight.data + rows[r] * cols;
+    scales[r] = w.scale.data + (rows[r] / 128) * scale_cols;
+    sums[r] = _mm512_setzero_ps();
+  }
   for (int64_t b = 0; b < cols; b += 128) {
-    __m512 high_a[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()}, low_a[2] = {high_a[0], high_a[0]};
-    __m512 high_b[2] = {high_a[0], high_a[0]}, low_b[2] = {high_a[0], high_a[0]};
+    __m512 high[R][2], low[R][2];
+    for (int r = 0; r < R; ++r) high[r][0] = high[r][1] = low[r][0] = low[r][1] = _mm512_setzero_ps();
     for (int step = 0; step < 4; ++step) {
       const int64_t c = b + step * 32;
-      _mm_prefetch(reinterpret_cast<const char*>(codes_a + c + kPrefetchBytes), _MM_HINT_T0);
-      _mm_prefetch(reinterpret_cast<const char*>(codes_b + c + kPrefetchBytes), _MM_HINT_T0);
-      const __m512bh high = reinterpret_cast<__m512bh>(_mm512_loadu_si512(x.bf16_high + c));
-      const __m512bh low = reinterpret_cast<__m512bh>(_mm512_loadu_si512(x.bf16_low + c));
-      const __m512bh weights_a = fp8_to_bf16_bits(codes_a + c), weights_b = fp8_to_bf16_bits(codes_b + c);
-      high_a[step % 2] = _mm512_dpbf16_ps(high_a[step % 2], weights_a, high);
-      low_a[step % 2] = _mm512_dpbf16_ps(low_a[step % 2], weights_a, low);
-      high_b[step % 2] = _mm512_dpbf16_ps(high_b[step % 2], weights_b, high);
-      low_b[step % 2] = _mm512_dpbf16_ps(low_b[step % 2], weights_b, low);
+      const __m512bh high_x = reinterpret_cast<__m512bh>(_mm512_loadu_si512(x.bf16_high + c));
+      const __m512bh low_x = reinterpret_cast<__m512bh>(_mm512_loadu_si512(x.bf16_low + c));
+      for (int r = 0; r < R; ++r) {
+        if (step % 2 == 0) _mm_prefetch(reinterpret_cast<const char*>(codes[r] + c + kDecodePrefetchBytes), _MM_HINT_T0);
+        const __m512bh weights = fp8_to_bf16_bits(codes[r] + c);
+        high[r][step % 2] = _mm512_dpbf16_ps(high[r][step % 2], weights, high_x);
+        low[r][step % 2] = _mm512_dpbf16_ps(low[r][step % 2], weights, low_x);
+      }
     }
-    const __m512 block_a = _mm512_add_ps(_mm512_add_ps(high_a[0], low_a[0]), _mm512_add_ps(high_a[1], low_a[1]));
-    const __m512 block_b = _mm512_add_ps(_mm512_add_ps(high_b[0], low_b[0]), _mm512_add_ps(high_b[1], low_b[1]));
-    sum_a = _mm512_fmadd_ps(block_a, _mm512_set1_ps(fast_e8m0(scales_a[b / 128]) * kBf16Correction), sum_a);
-    sum_b = _mm512_fmadd_ps(block_b, _mm512_set1_ps(fast_e8m0(scales_b[b / 128]) * kBf16Correction), sum_b);
+    for (int r = 0; r < R; ++r) {
+      const __m512 block = _mm512_add_ps(_mm512_add_ps(high[r][0], low[r][0]), _mm512_add_ps(high[r][1], low[r][1]));
+      sums[r] = _mm512_fmadd_ps(_mm512_mul_ps(block, correction), _mm512_set1_ps(fast_e8m0(scales[r][b / 128])), sums[r]);
+    }
   }
-  *out_a = _mm512_reduce_add_ps(sum_a);
-  *out_b = _mm512_reduce_add_ps(sum_b);
+  for (int r = 0; r < R; ++r) out[r] = _mm512_reduce_add_ps(sums[r]) * x.fp8_tiny_correction[1];
 }
 
 void fp8_rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Activations& x, float* y,
               int64_t y_stride) {
   const int64_t cols = w.cols, scale_cols = cols / 128;
   if (x.tokens == 1) {
-    for_each_row_pair(
+    for_each_row_group<kDecodeStreams>(
         row_begin, row_end,
-        [&](int64_t a, int64_t b) {
-          fp8_row_pair(w.weight.data + a * cols, w.scale.data + (a / 128) * scale_cols, w.weight.data + b * cols,
-                       w.scale.data + (b / 128) * scale_cols, cols, x, y + (a - row_begin), y + (b - row_begin));
+        [&](const RowGroup<kDecodeStreams>& rows) {
+          float out[kDecodeStreams];
+          fp8_row_group(rows, w, x, out);
+          for (int r = 0; r < kDecodeStreams; ++r) y[rows[r] - row_begin] = out[r];
         },
         [&](int64_t r) {
           fp8_row<1>(w.weight.data + r * cols, w.scale.data + (r / 128) * scale_cols, cols, x, 0, y + (r - row_begin),
@@ -113,15 +125,36 @@ void fp8_rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const A
 RowsKernel avx512_bf16_fp8_kernel() { return fp8_rows; }
 
 void split_bf16_activations(const float* x, int64_t tokens, int64_t cols, int64_t padded, uint16_t* high,
-                            uint16_t* low) {
-  const __m512 offset = _mm512_set1_ps(18446744073709551616.0f);  // 2^64
+                            uint16_t* low, float correction[2]) {
+  const __m512 magnitude_bits = _mm512_castsi512_ps(_mm512_set1_epi32(0x7FFFFFFF));
+  __m512 amax16 = _mm512_setzero_ps();
+  for (int64_t i = 0; i < tokens * cols; i += 16) {
+    const __mmask16 m = tokens * cols - i >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << (tokens * cols - i)) - 1);
+    amax16 = _mm512_max_ps(amax16, _mm512_and_ps(_mm512_maskz_loadu_ps(m, x + i), magnitude_bits));
+  }
+  const float amax = _mm512_reduce_max_ps(amax16);
+  // The largest magnitude near 2^100, so that neither it nor the products of the codes' 2^-120
+  // with small values leave float32's range; all zero (or not finite, which no scaling saves): 2^64.
+  int exponent = 64;
+  if (amax > 0.0f && amax <= __FLT_MAX__) {
+    int amax_exponent = 0;
+    __builtin_frexpf(amax, &amax_exponent);  // amax < 2^amax_exponent
+    exponent = 100 - amax_exponent;
+    exponent = exponent < -20 ? -20 : exponent > 127 ? 127 : exponent;
+  }
+  const int remaining = 120 - exponent;  // in [-7, 140]: two factors, each within float32
+  correction[0] = __builtin_ldexpf(1.0f, remaining / 2);
+  correction[1] = __builtin_ldexpf(1.0f, remaining - remaining / 2);
+  // 2^exponent in two steps: it can exceed float32's largest power of two.
+  const __m512 factor_a = _mm512_set1_ps(__builtin_ldexpf(1.0f, exponent / 2));
+  const __m512 factor_b = _mm512_set1_ps(__builtin_ldexpf(1.0f, exponent - exponent / 2));
   for (int64_t t = 0; t < tokens; ++t) {
     for (int64_t c = 0; c < padded; c += 32) {
-      const int64_t remaining = cols - c;
-      const __mmask16 m0 = remaining >= 16 ? 0xFFFF : remaining > 0 ? static_cast<__mmask16>((1u << remaining) - 1) : 0;
-      const __mmask16 m1 = remaining >= 32 ? 0xFFFF : remaining > 16 ? static_cast<__mmask16>((1u << (remaining - 16)) - 1) : 0;
-      const __m512 a = _mm512_mul_ps(_mm512_maskz_loadu_ps(m0, x + t * cols + c), offset);
-      const __m512 b = _mm512_mul_ps(_mm512_maskz_loadu_ps(m1, x + t * cols + c + 16), offset);
+      const int64_t remaining_cols = cols - c;
+      const __mmask16 m0 = remaining_cols >= 16 ? 0xFFFF : remaining_cols > 0 ? static_cast<__mmask16>((1u << remaining_cols) - 1) : 0;
+      const __mmask16 m1 = remaining_cols >= 32 ? 0xFFFF : remaining_cols > 16 ? static_cast<__mmask16>((1u << (remaining_cols - 16)) - 1) : 0;
+      const __m512 a = _mm512_mul_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(m0, x + t * cols + c), factor_a), factor_b);
+      const __m512 b = _mm512_mul_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(m1, x + t * cols + c + 16), factor_a), factor_b);
       const __m512i rounded = reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(b, a));
       const __m512 a_back = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm512_castsi512_si256(rounded)), 16));
       const __m512 b_back =
@@ -139,6 +172,6 @@ void split_bf16_activations(const float* x, int64_t tokens, int64_t cols, int64_
 #else
 namespace lightseek::fast_kernels {
 RowsKernel avx512_bf16_fp8_kernel() { return nullptr; }
-void split_bf16_activations(const float*, int64_t, int64_t, int64_t, uint16_t*, uint16_t*) {}
+void split_bf16_activations(const float*, int64_t, int64_t, int64_t, uint16_t*, uint16_t*, float[2]) {}
 }  // namespace lightseek::fast_kernels
 #endif

@@ -18,6 +18,15 @@ using fast_kernels::KernelTable;
 const KernelTable& kernels_for(Isa isa) {
   switch (isa) {
     case Isa::Amx:
+    case Isa::Avx512Bf16: {
+      // The AVX-512 kernels, FP4 unpacked with vpermb (FP8 takes the bf16 kernel in run()).
+      static const KernelTable table = [] {
+        KernelTable vbmi = fast_kernels::avx512_kernels();
+        if (fast_kernels::avx512_vbmi_fp4_kernel() != nullptr) vbmi.fp4 = fast_kernels::avx512_vbmi_fp4_kernel();
+        return vbmi;
+      }();
+      return table;
+    }
     case Isa::Avx512: return fast_kernels::avx512_kernels();
     case Isa::Avx2: return fast_kernels::avx2_kernels();
     case Isa::Scalar: break;
@@ -238,13 +247,13 @@ void run(Isa isa, const WeightMatrix& weight, int64_t row_begin, int64_t row_cou
   thread_local QuantizedRows quantized;
   thread_local std::vector<uint16_t> bf16_high, bf16_low;
   // FP8 with whole 128-column blocks on CPUs with AVX512-BF16: the bf16 dot-product kernel.
-  if (isa == Isa::Amx && weight.format == WeightFormat::FP8_E4M3_BLOCK128 && weight.cols % 128 == 0 &&
+  if ((isa == Isa::Amx || isa == Isa::Avx512Bf16) && weight.format == WeightFormat::FP8_E4M3_BLOCK128 && weight.cols % 128 == 0 &&
       fast_kernels::avx512_bf16_fp8_kernel() != nullptr) {
     kernel = fast_kernels::avx512_bf16_fp8_kernel();
     bf16_high.resize(static_cast<size_t>(tokens * activations.padded_cols));
     bf16_low.resize(bf16_high.size());
     fast_kernels::split_bf16_activations(x, tokens, weight.cols, activations.padded_cols, bf16_high.data(),
-                                         bf16_low.data());
+                                         bf16_low.data(), activations.fp8_tiny_correction);
     activations.bf16_high = bf16_high.data();
     activations.bf16_low = bf16_low.data();
   }

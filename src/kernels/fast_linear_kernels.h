@@ -2,6 +2,7 @@
 // implements the same arithmetic; the scalar one is the definition the others are tested against.
 #pragma once
 
+#include <array>
 #include <bit>
 #include <cstdint>
 #include <type_traits>
@@ -50,7 +51,8 @@ struct Activations {
   // multiply to 2^(120 − E) and undo both (two, because their product can exceed float32).
   const float* f32_scaled = nullptr;
   float fp8_tiny_correction[2] = {1.0f, 1.0f};
-  // FP8 on AVX512-BF16 only: x·2^64 ≈ high + low as bf16, [tokens, padded_cols], zero past cols.
+  // FP8 on AVX512-BF16 only: x·2^E ≈ high + low as bf16, [tokens, padded_cols], zero past cols;
+  // E and the correction as above (the codes become bf16s of 2^-120 times their value).
   const uint16_t* bf16_high = nullptr;
   const uint16_t* bf16_low = nullptr;
   // avx2_gemm_kernel only: this thread's working memory, avx2_gemm_scratch_floats() floats.
@@ -99,8 +101,10 @@ struct KernelTable {
 const KernelTable& scalar_kernels();
 const KernelTable& avx2_kernels();    // only valid where the CPU has AVX2
 const KernelTable& avx512_kernels();  // only valid where the CPU has AVX-512 + VNNI
-// FP8 with whole 128-column blocks on AVX512-BF16 (Isa::Amx), nullptr where not built.
+// FP8 with whole 128-column blocks on AVX512-BF16 (Isa::Avx512Bf16 and up), nullptr where not built.
 RowsKernel avx512_bf16_fp8_kernel();
+// FP4 unpacked with AVX512-VBMI's vpermb (Isa::Avx512Bf16 and up), nullptr where not built.
+RowsKernel avx512_vbmi_fp4_kernel();
 // Several tokens on AVX2 without AMX, FP8 and BF16 weights: weights dequantised to float32
 // panels, float32 activations (Activations::f32 only).
 RowsKernel avx2_gemm_kernel();
@@ -135,8 +139,10 @@ inline constexpr int64_t kAvx2GemmRowGrain = 64;
 inline constexpr int64_t kAvx2GemmTokenChunk = 256;
 // Activations::f32_scaled and fp8_tiny_correction for `count` floats of x (AVX2 only).
 void avx2_scale_for_fp8_codes(const float* x, int64_t count, float* scaled, float correction[2]);
+// Activations::bf16_high/low and fp8_tiny_correction for x (AVX512-BF16 only): x·2^E as two bf16
+// parts, E chosen per call as in avx2_scale_for_fp8_codes.
 void split_bf16_activations(const float* x, int64_t tokens, int64_t cols, int64_t padded, uint16_t* high,
-                            uint16_t* low);
+                            uint16_t* low, float correction[2]);
 
 // (Helpers here are static: each ISA's file gets its own copy, never one built for another ISA.)
 // How far ahead of the weight stream the SIMD kernels prefetch: one thread streaming weights
@@ -152,6 +158,23 @@ static inline void for_each_row_pair(int64_t row_begin, int64_t row_end, PairFn&
   const int64_t half = (row_end - row_begin) / 2;
   for (int64_t i = 0; i < half; ++i) pair_fn(row_begin + i, row_begin + half + i);
   if ((row_end - row_begin) % 2 != 0) row_fn(row_end - 1);
+}
+
+// R rows, one from each of R equal parts of a range (R weight streams in one pass).
+template <int R>
+using RowGroup = std::array<int64_t, R>;
+
+// Decode with an R-row kernel: group_fn(rows) on each RowGroup, then row_fn(row) on the rows left
+// over (fewer than R).
+template <int R, typename GroupFn, typename RowFn>
+static inline void for_each_row_group(int64_t row_begin, int64_t row_end, GroupFn&& group_fn, RowFn&& row_fn) {
+  const int64_t part = (row_end - row_begin) / R;
+  for (int64_t i = 0; i < part; ++i) {
+    RowGroup<R> rows;
+    for (int r = 0; r < R; ++r) rows[r] = row_begin + r * part + i;
+    group_fn(rows);
+  }
+  for (int64_t r = row_begin + R * part; r < row_end; ++r) row_fn(r);
 }
 
 // Every row, its tokens in blocks of kBlock (one decoding of the row's weights serves a block)

@@ -95,6 +95,7 @@ const VectorOps& scalar_ops() {
 const VectorOps& vector_ops_for(Isa isa) {
   switch (isa) {
     case Isa::Amx:
+    case Isa::Avx512Bf16:
     case Isa::Avx512: return vector_kernels::avx512_ops();
     case Isa::Avx2: return vector_kernels::avx2_ops();
     case Isa::Scalar: break;

@@ -132,10 +132,11 @@ TEST_P(FastLinearShapes, EveryIsaMatchesTheScalarKernelAndTheScalarKernelMatches
     // AMX (several tokens, weights other than F32) carries the activations as two bf16 parts
     // (16 significant bits: ≤ 2^-16 of each), so |amx − exact| ≤ 2^-16·Σ|w·x| + float32 sums.
     const bool bf16_activations = isa == Isa::Amx && shape.tokens >= 4 && shape.format != WeightFormat::F32;
-    // FP8 on AMX, and with fewer tokens FP8 rows of whole 128-column blocks on vdpbf16ps: the
-    // same two-part activations, and FP8 subnormal codes read as zero.
-    const bool bf16_fp8 = isa == Isa::Amx && shape.format == WeightFormat::FP8_E4M3_BLOCK128 &&
-                          (shape.tokens >= 4 || shape.cols % 128 == 0);
+    // FP8 on AMX, and FP8 rows of whole 128-column blocks on vdpbf16ps (AVX512-BF16, and AMX
+    // with fewer tokens): the same two-part activations, and FP8 subnormal codes read as zero.
+    const bool bf16_fp8 = shape.format == WeightFormat::FP8_E4M3_BLOCK128 &&
+                          ((isa == Isa::Amx && shape.tokens >= 4) ||
+                           ((isa == Isa::Amx || isa == Isa::Avx512Bf16) && shape.cols % 128 == 0));
     const double bf16_bound = 1.0 / 65536;
     // Several tokens on AVX2: float32 activations for FP8 and BF16, so only float32 summation
     // separates the output from the exact product (FP4 keeps the int16 activations: the scalar
@@ -313,7 +314,8 @@ TEST(FastLinear, Fp8SubnormalCodesCountInTheMatrixVectorKernels) {
 
 // Large and small FP8 block scales with activations scaled the other way, so that the exact
 // outputs stay moderate: the matrix-vector kernels must neither overflow nor lose the sums
-// (AVX2's corrects its tiny float32 codes by 2^56 in two steps for this).
+// (AVX2's float32 codes and AVX512-BF16's bf16 codes are 2^-120 of their values; both scale the
+// activations per call and correct in two steps for this).
 TEST(FastLinear, Fp8MatrixVectorKeepsExtremeBlockScales) {
   const int64_t rows = 5, cols = 256;
   for (int code : {30, 60, 200, 230}) {
@@ -324,7 +326,6 @@ TEST(FastLinear, Fp8MatrixVectorKeepsExtremeBlockScales) {
     std::vector<float> reference(rows);
     linear(w.matrix, x.data(), 1, reference.data());
     for (Isa isa : supported_isas()) {
-      if (isa == Isa::Amx) continue;  // its bf16 kernel is held to these scales by its own test
       std::vector<float> out(rows, -1.0f);
       fast_linear_with(isa, w.matrix, x.data(), 1, out.data());
       for (int64_t r = 0; r < rows; ++r) {

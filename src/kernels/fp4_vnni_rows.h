@@ -1,0 +1,156 @@
+// The FP4 × int8 VNNI kernels of fast_linear, shared by the AVX-512 files: included only by files
+// compiled for AVX-512 F/BW/VL/DQ + VNNI (fast_linear_avx512.cpp), and with kVbmi by those also
+// compiled for AVX512-VBMI (fast_fp4_avx512bf16.cpp). Each includer gets its own copies.
+#pragma once
+
+#include <immintrin.h>
+
+#include "kernels/fast_linear_kernels.h"
+
+namespace lightseek::fast_kernels {
+namespace {
+
+// Doubled FP4 values plus 12 by code (so that they are unsigned bytes), repeated in each 16-byte
+// lane: vpshufb looks up a masked nibble, vpermb any 6-bit index whose low 4 bits are the nibble.
+inline __m512i fp4_doubled_plus_12_table() {
+  return _mm512_broadcast_i32x4(_mm_setr_epi8(12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0));
+}
+
+// The table's values for the low (even column) and high (odd column) nibbles of 64 code bytes.
+// vpermb ignores the index bits above the sixth, so with VBMI neither half needs masking: two
+// instructions fewer per 64 bytes (one-token FP4 2048×4096 with the weights in cache, one
+// thread: 37 → 42 GB/s).
+template <bool kVbmi>
+inline void fp4_unpack(__m512i codes, __m512i table, __m512i& even, __m512i& odd) {
+  if constexpr (kVbmi) {
+    even = _mm512_permutexvar_epi8(codes, table);
+    odd = _mm512_permutexvar_epi8(_mm512_srli_epi16(codes, 4), table);
+  } else {
+    const __m512i low_nibble = _mm512_set1_epi8(0x0F);
+    even = _mm512_shuffle_epi8(table, _mm512_and_si512(codes, low_nibble));
+    odd = _mm512_shuffle_epi8(table, _mm512_and_si512(_mm512_srli_epi16(codes, 4), low_nibble));
+  }
+}
+
+// FP4 × int8 pairs with vpdpbusd: 128 columns per step, four vpdpbusd per token where the int16
+// kernel needs twice the unpacking work. (w + 12)·(256·high + low) summed per lane, plus the
+// lane's −12·Σx, is exactly the int16 kernel's integer dot product.
+template <int TB, bool kVbmi>
+void fp4_row_vnni(const uint8_t* packed, const uint8_t* scales, int64_t cols, const Activations& x, int64_t t0,
+                  float* out, int64_t out_stride) {
+  const __m512i table = fp4_doubled_plus_12_table();
+  const int64_t lanes_per_token = x.padded128 / 8;
+  __m512 sums[TB];
+  for (int t = 0; t < TB; ++t) sums[t] = _mm512_setzero_ps();
+  __m512 block_scales = _mm512_setzero_ps();
+  for (int64_t g = 0; g < cols; g += 128) {
+    if (g % 512 == 0) {  // 16 blocks share one scale load
+      const int64_t blocks = min_index(16, (cols - g) / 32);
+      const __m128i codes = _mm_maskz_loadu_epi8(static_cast<__mmask16>((1u << blocks) - 1), scales + g / 32);
+      block_scales = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu8_epi32(codes), 23));
+    }
+    // Lane i of this group belongs to block (g % 512) / 32 + i / 4.
+    const __m512i pick = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>((g % 512) / 32)),
+                                          _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3));
+    const __m512 weight_scale = _mm512_permutexvar_ps(pick, block_scales);
+    const int64_t bytes = (cols - g) / 2;
+    _mm_prefetch(reinterpret_cast<const char*>(packed + g / 2 + kPrefetchBytes), _MM_HINT_T0);
+    const __m512i codes = bytes >= 64 ? _mm512_loadu_si512(packed + g / 2)
+                                      : _mm512_maskz_loadu_epi8((__mmask64{1} << bytes) - 1, packed + g / 2);
+    __m512i even, odd;
+    fp4_unpack<kVbmi>(codes, table, even, odd);
+    for (int t = 0; t < TB; ++t) {
+      const int64_t row = (t0 + t) * x.padded128 + g;
+      const int64_t lane = (t0 + t) * lanes_per_token + g / 8;
+      __m512i high = _mm512_dpbusd_epi32(_mm512_setzero_si512(), even, _mm512_loadu_si512(x.q8_high + row));
+      high = _mm512_dpbusd_epi32(high, odd, _mm512_loadu_si512(x.q8_high + row + 64));
+      __m512i low = _mm512_dpbusd_epi32(_mm512_loadu_si512(x.q8_lane_bias + lane), even, _mm512_loadu_si512(x.q8_low + row));
+      low = _mm512_dpbusd_epi32(low, odd, _mm512_loadu_si512(x.q8_low + row + 64));
+      const __m512i dot = _mm512_add_epi32(_mm512_slli_epi32(high, 8), low);
+      const __m512 scale = _mm512_mul_ps(weight_scale, _mm512_loadu_ps(x.q8_lane_scale + lane));
+      sums[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), scale, sums[t]);
+    }
+  }
+  for (int t = 0; t < TB; ++t) out[t * out_stride] = _mm512_reduce_add_ps(sums[t]);
+}
+
+// Decode (one token): kDecodeStreams rows at a time, one from each part of the range, sharing the
+// activation loads and scale lanes. One thread keeps too few cache misses in flight with two
+// weight streams: cold FP4 2048×4096, one thread, 13–16 GB/s with two streams (or three), 26–29
+// with four, 22–25 with six or eight, against 40 GB/s read by a plain loop.
+inline constexpr int kDecodeStreams = 4;
+// Measured with four streams: 1 KiB ahead 26–27 GB/s, 2 KiB 25–29, 4 KiB 25–27.
+inline constexpr int64_t kDecodePrefetchBytes = 1024;
+
+template <bool kVbmi>
+void fp4_row_group_vnni(const RowGroup<kDecodeStreams>& rows, const WeightMatrix& w, const Activations& x, float* y) {
+  constexpr int R = kDecodeStreams;
+  const int64_t cols = w.cols;
+  const __m512i table = fp4_doubled_plus_12_table();
+  const __m512i lane_blocks = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
+  const uint8_t* packed[R];
+  const uint8_t* scales[R];
+  __m512 sums[R], block_scales[R];
+  for (int r = 0; r < R; ++r) {
+    packed[r] = w.weight.data + rows[r] * (cols / 2);
+    scales[r] = w.scale.data + rows[r] * (cols / 32);
+    sums[r] = block_scales[r] = _mm512_setzero_ps();
+  }
+  for (int64_t g = 0; g < cols; g += 128) {
+    if (g % 512 == 0) {
+      const int64_t blocks = min_index(16, (cols - g) / 32);
+      const __mmask16 present = static_cast<__mmask16>((1u << blocks) - 1);
+      for (int r = 0; r < R; ++r) {
+        block_scales[r] = _mm512_castsi512_ps(
+            _mm512_slli_epi32(_mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(present, scales[r] + g / 32)), 23));
+      }
+    }
+    const __m512i pick = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>((g % 512) / 32)), lane_blocks);
+    const int64_t bytes = (cols - g) / 2;
+    const __mmask64 present = bytes >= 64 ? ~__mmask64{0} : (__mmask64{1} << bytes) - 1;
+    const __m512i high_even = _mm512_loadu_si512(x.q8_high + g), high_odd = _mm512_loadu_si512(x.q8_high + g + 64);
+    const __m512i low_even = _mm512_loadu_si512(x.q8_low + g), low_odd = _mm512_loadu_si512(x.q8_low + g + 64);
+    const __m512i bias = _mm512_loadu_si512(x.q8_lane_bias + g / 8);
+    const __m512 activation_scale = _mm512_loadu_ps(x.q8_lane_scale + g / 8);
+    for (int r = 0; r < R; ++r) {
+      _mm_prefetch(reinterpret_cast<const char*>(packed[r] + g / 2 + kDecodePrefetchBytes), _MM_HINT_T0);
+      __m512i even, odd;
+      fp4_unpack<kVbmi>(_mm512_maskz_loadu_epi8(present, packed[r] + g / 2), table, even, odd);
+      const __m512i high =
+          _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), even, high_even), odd, high_odd);
+      const __m512i low = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(bias, even, low_even), odd, low_odd);
+      const __m512 scale = _mm512_mul_ps(_mm512_permutexvar_ps(pick, block_scales[r]), activation_scale);
+      sums[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(_mm512_slli_epi32(high, 8), low)), scale, sums[r]);
+    }
+  }
+  for (int r = 0; r < R; ++r) y[r] = _mm512_reduce_add_ps(sums[r]);
+}
+
+template <bool kVbmi>
+void fp4_rows_vnni(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Activations& x, float* y,
+                   int64_t y_stride) {
+  // Tokens that share one decoding of a weight chunk.
+  constexpr int kTokenBlock = 4;
+  const int64_t cols = w.cols;
+  if (x.tokens == 1) {
+    for_each_row_group<kDecodeStreams>(
+        row_begin, row_end,
+        [&](const RowGroup<kDecodeStreams>& rows) {
+          float out[kDecodeStreams];
+          fp4_row_group_vnni<kVbmi>(rows, w, x, out);
+          for (int r = 0; r < kDecodeStreams; ++r) y[rows[r] - row_begin] = out[r];
+        },
+        [&](int64_t r) {
+          fp4_row_vnni<1, kVbmi>(w.weight.data + r * (cols / 2), w.scale.data + r * (cols / 32), cols, x, 0,
+                                 y + (r - row_begin), y_stride);
+        });
+    return;
+  }
+  for_each_row_and_token_block<kTokenBlock>(row_begin, row_end, x.tokens, [&](int64_t r, int64_t t, auto block) {
+    fp4_row_vnni<decltype(block)::value, kVbmi>(w.weight.data + r * (cols / 2), w.scale.data + r * (cols / 32), cols,
+                                                x, t, y + (r - row_begin) + t * y_stride, y_stride);
+  });
+}
+
+}  // namespace
+}  // namespace lightseek::fast_kernels
