@@ -71,8 +71,8 @@ void fp8_row_group(const RowGroup<kDecodeStreams>& rows, const WeightMatrix& w, 
   const uint8_t* scales[R];
   __m512 sums[R];
   for (int r = 0; r < R; ++r) {
-    codes[r] = w.weight.data + rows[r] * cols;
-    scales[r] = w.scale.data + (rows[r] / 128) * scale_cols;
+    codes[r] = w.weight.data + rows.row[r] * cols;
+    scales[r] = w.scale.data + (rows.row[r] / 128) * scale_cols;
     sums[r] = _mm512_setzero_ps();
   }
   for (int64_t b = 0; b < cols; b += 128) {
@@ -106,7 +106,7 @@ void fp8_rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const A
         [&](const RowGroup<kDecodeStreams>& rows) {
           float out[kDecodeStreams];
           fp8_row_group(rows, w, x, out);
-          for (int r = 0; r < kDecodeStreams; ++r) y[rows[r] - row_begin] = out[r];
+          for (int r = 0; r < kDecodeStreams; ++r) y[rows.row[r] - row_begin] = out[r];
         },
         [&](int64_t r) {
           fp8_row<1>(w.weight.data + r * cols, w.scale.data + (r / 128) * scale_cols, cols, x, 0, y + (r - row_begin),

@@ -2,7 +2,6 @@
 // implements the same arithmetic; the scalar one is the definition the others are tested against.
 #pragma once
 
-#include <array>
 #include <bit>
 #include <cstdint>
 #include <type_traits>
@@ -160,9 +159,12 @@ static inline void for_each_row_pair(int64_t row_begin, int64_t row_end, PairFn&
   if ((row_end - row_begin) % 2 != 0) row_fn(row_end - 1);
 }
 
-// R rows, one from each of R equal parts of a range (R weight streams in one pass).
+// R rows, one from each of R equal parts of a range (R weight streams in one pass). A plain
+// array: no standard-library template gets instantiated in the ISA files.
 template <int R>
-using RowGroup = std::array<int64_t, R>;
+struct RowGroup {
+  int64_t row[R];
+};
 
 // Decode with an R-row kernel: group_fn(rows) on each RowGroup, then row_fn(row) on the rows left
 // over (fewer than R).
@@ -171,7 +173,7 @@ static inline void for_each_row_group(int64_t row_begin, int64_t row_end, GroupF
   const int64_t part = (row_end - row_begin) / R;
   for (int64_t i = 0; i < part; ++i) {
     RowGroup<R> rows;
-    for (int r = 0; r < R; ++r) rows[r] = row_begin + r * part + i;
+    for (int r = 0; r < R; ++r) rows.row[r] = row_begin + r * part + i;
     group_fn(rows);
   }
   for (int64_t r = row_begin + R * part; r < row_end; ++r) row_fn(r);

@@ -92,8 +92,8 @@ void fp4_row_group_vnni(const RowGroup<kDecodeStreams>& rows, const WeightMatrix
   const uint8_t* scales[R];
   __m512 sums[R], block_scales[R];
   for (int r = 0; r < R; ++r) {
-    packed[r] = w.weight.data + rows[r] * (cols / 2);
-    scales[r] = w.scale.data + rows[r] * (cols / 32);
+    packed[r] = w.weight.data + rows.row[r] * (cols / 2);
+    scales[r] = w.scale.data + rows.row[r] * (cols / 32);
     sums[r] = block_scales[r] = _mm512_setzero_ps();
   }
   for (int64_t g = 0; g < cols; g += 128) {
@@ -138,7 +138,7 @@ void fp4_rows_vnni(const WeightMatrix& w, int64_t row_begin, int64_t row_end, co
         [&](const RowGroup<kDecodeStreams>& rows) {
           float out[kDecodeStreams];
           fp4_row_group_vnni<kVbmi>(rows, w, x, out);
-          for (int r = 0; r < kDecodeStreams; ++r) y[rows[r] - row_begin] = out[r];
+          for (int r = 0; r < kDecodeStreams; ++r) y[rows.row[r] - row_begin] = out[r];
         },
         [&](int64_t r) {
           fp4_row_vnni<1, kVbmi>(w.weight.data + r * (cols / 2), w.scale.data + r * (cols / 32), cols, x, 0,
