@@ -201,6 +201,23 @@ static inline void for_each_row_and_token_block(int64_t row_begin, int64_t row_e
   }
 }
 
+// Several tokens with a kRows × kTokens kernel: block_fn(first_row, first_token, rows, tokens)
+// with rows and tokens as std::integral_constant, kRows consecutive rows and kTokens tokens at
+// a time where whole, 1 otherwise. Each activation load then serves kRows rows and each weight
+// decoding kTokens tokens.
+template <int kRows, int kTokens, typename BlockFn>
+static inline void for_each_row_block_and_token_block(int64_t row_begin, int64_t row_end, int64_t tokens,
+                                                      BlockFn&& block_fn) {
+  auto tokens_of = [&](int64_t r, auto rows) {
+    int64_t t = 0;
+    for (; t + kTokens <= tokens; t += kTokens) block_fn(r, t, rows, std::integral_constant<int, kTokens>{});
+    for (; t < tokens; ++t) block_fn(r, t, rows, std::integral_constant<int, 1>{});
+  };
+  int64_t r = row_begin;
+  for (; r + kRows <= row_end; r += kRows) tokens_of(r, std::integral_constant<int, kRows>{});
+  for (; r < row_end; ++r) tokens_of(r, std::integral_constant<int, 1>{});
+}
+
 // Element c of a BF16 or F32 weight row, as float32.
 template <bool kBf16>
 static inline float stored_value(const uint8_t* row, int64_t c) {
