@@ -114,12 +114,7 @@ void fp8_rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const A
   const int64_t cols = w.cols;
   if (x.tokens == 1) {
     for_each_row_group<kDecodeStreams>(
-        row_begin, row_end,
-        [&](const RowGroup<kDecodeStreams>& rows) {
-          float out[kDecodeStreams];
-          fp8_row_group(rows, w, x, out);
-          for (int r = 0; r < kDecodeStreams; ++r) y[rows.row[r] - row_begin] = out[r];
-        },
+        row_begin, row_end, y, [&](const RowGroup<kDecodeStreams>& rows, float* out) { fp8_row_group(rows, w, x, out); },
         [&](int64_t r) { fp8_block<1, 1>(w.weight.data + r * cols, w.scale.data, cols, r, x, 0, y + (r - row_begin), y_stride); });
     return;
   }
@@ -142,29 +137,17 @@ void split_bf16_activations(const float* x, int64_t tokens, int64_t cols, int64_
     const __mmask16 m = tokens * cols - i >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << (tokens * cols - i)) - 1);
     amax16 = _mm512_max_ps(amax16, _mm512_and_ps(_mm512_maskz_loadu_ps(m, x + i), magnitude_bits));
   }
-  const float amax = _mm512_reduce_max_ps(amax16);
-  // The largest magnitude near 2^100, so that neither it nor the products of the codes' 2^-120
-  // with small values leave float32's range; all zero (or not finite, which no scaling saves): 2^64.
-  int exponent = 64;
-  if (amax > 0.0f && amax <= __FLT_MAX__) {
-    int amax_exponent = 0;
-    __builtin_frexpf(amax, &amax_exponent);  // amax < 2^amax_exponent
-    exponent = 100 - amax_exponent;
-    exponent = exponent < -20 ? -20 : exponent > 127 ? 127 : exponent;
-  }
-  const int remaining = 120 - exponent;  // in [-7, 140]: two factors, each within float32
-  correction[0] = __builtin_ldexpf(1.0f, remaining / 2);
-  correction[1] = __builtin_ldexpf(1.0f, remaining - remaining / 2);
-  // 2^exponent in two steps: it can exceed float32's largest power of two.
-  const __m512 factor_a = _mm512_set1_ps(__builtin_ldexpf(1.0f, exponent / 2));
-  const __m512 factor_b = _mm512_set1_ps(__builtin_ldexpf(1.0f, exponent - exponent / 2));
+  const Fp8CodeScaling scaling = fp8_code_scaling(_mm512_reduce_max_ps(amax16));
+  correction[0] = scaling.correction[0];
+  correction[1] = scaling.correction[1];
+  const __m512 factor = _mm512_set1_ps(__builtin_ldexpf(1.0f, scaling.exponent));
   for (int64_t t = 0; t < tokens; ++t) {
     for (int64_t c = 0; c < padded; c += 32) {
       const int64_t remaining_cols = cols - c;
       const __mmask16 m0 = remaining_cols >= 16 ? 0xFFFF : remaining_cols > 0 ? static_cast<__mmask16>((1u << remaining_cols) - 1) : 0;
       const __mmask16 m1 = remaining_cols >= 32 ? 0xFFFF : remaining_cols > 16 ? static_cast<__mmask16>((1u << (remaining_cols - 16)) - 1) : 0;
-      const __m512 a = _mm512_mul_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(m0, x + t * cols + c), factor_a), factor_b);
-      const __m512 b = _mm512_mul_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(m1, x + t * cols + c + 16), factor_a), factor_b);
+      const __m512 a = _mm512_mul_ps(_mm512_maskz_loadu_ps(m0, x + t * cols + c), factor);
+      const __m512 b = _mm512_mul_ps(_mm512_maskz_loadu_ps(m1, x + t * cols + c + 16), factor);
       const __m512i rounded = reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(b, a));
       const __m512 a_back = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm512_castsi512_si256(rounded)), 16));
       const __m512 b_back =

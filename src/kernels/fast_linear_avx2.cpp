@@ -253,21 +253,13 @@ void avx2_scale_for_fp8_codes(const float* x, int64_t count, float* scaled, floa
   float amax = 0.0f;
   for (float lane : lanes) amax = amax > lane ? amax : lane;
   for (; i < count; ++i) amax = amax > __builtin_fabsf(x[i]) ? amax : __builtin_fabsf(x[i]);
-  // The largest magnitude near 2^100; all zero (or not finite, which no scaling saves): 2^64.
-  int exponent = 64;
-  if (amax > 0.0f && amax <= __FLT_MAX__) {
-    int amax_exponent = 0;
-    __builtin_frexpf(amax, &amax_exponent);  // amax < 2^amax_exponent
-    exponent = 100 - amax_exponent;
-    exponent = exponent < -20 ? -20 : exponent > 127 ? 127 : exponent;
-  }
-  const float factor = __builtin_ldexpf(1.0f, exponent);
+  const Fp8CodeScaling scaling = fp8_code_scaling(amax);
+  const float factor = __builtin_ldexpf(1.0f, scaling.exponent);
   const __m256 factor8 = _mm256_set1_ps(factor);
   for (i = 0; i + 8 <= count; i += 8) _mm256_storeu_ps(scaled + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), factor8));
   for (; i < count; ++i) scaled[i] = x[i] * factor;
-  const int remaining = 120 - exponent;  // in [-7, 140]: two factors, each within float32
-  correction[0] = __builtin_ldexpf(1.0f, remaining / 2);
-  correction[1] = __builtin_ldexpf(1.0f, remaining - remaining / 2);
+  correction[0] = scaling.correction[0];
+  correction[1] = scaling.correction[1];
 }
 
 const KernelTable& avx2_kernels() {

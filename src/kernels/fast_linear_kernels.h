@@ -166,17 +166,42 @@ struct RowGroup {
   int64_t row[R];
 };
 
-// Decode with an R-row kernel: group_fn(rows) on each RowGroup, then row_fn(row) on the rows left
-// over (fewer than R).
+// Decode with an R-row kernel: group_fn(rows, out) on each RowGroup, its R results stored into y
+// (one token: y[row - row_begin]), then row_fn(row) on the rows left over (fewer than R).
 template <int R, typename GroupFn, typename RowFn>
-static inline void for_each_row_group(int64_t row_begin, int64_t row_end, GroupFn&& group_fn, RowFn&& row_fn) {
+static inline void for_each_row_group(int64_t row_begin, int64_t row_end, float* y, GroupFn&& group_fn, RowFn&& row_fn) {
   const int64_t part = (row_end - row_begin) / R;
   for (int64_t i = 0; i < part; ++i) {
     RowGroup<R> rows;
     for (int r = 0; r < R; ++r) rows.row[r] = row_begin + r * part + i;
-    group_fn(rows);
+    float out[R];
+    group_fn(rows, out);
+    for (int r = 0; r < R; ++r) y[rows.row[r] - row_begin] = out[r];
   }
   for (int64_t r = row_begin + R * part; r < row_end; ++r) row_fn(r);
+}
+
+// The activation scaling of the FP8 kernels that multiply codes moved into float32's or bf16's
+// bits (2^-120 times their value): x·2^exponent puts the largest magnitude near 2^100, so that
+// neither it nor the products with small values leave float32's range (all zero, or not finite,
+// which no scaling saves: 2^64). The two factors multiply to 2^(120 − exponent) and undo both
+// (two, because their product can exceed float32).
+struct Fp8CodeScaling {
+  int exponent;
+  float correction[2];
+};
+static inline Fp8CodeScaling fp8_code_scaling(float amax) {
+  Fp8CodeScaling scaling{64, {1.0f, 1.0f}};
+  if (amax > 0.0f && amax <= __FLT_MAX__) {
+    int amax_exponent = 0;
+    __builtin_frexpf(amax, &amax_exponent);  // amax < 2^amax_exponent
+    scaling.exponent = 100 - amax_exponent;
+    scaling.exponent = scaling.exponent < -20 ? -20 : scaling.exponent > 127 ? 127 : scaling.exponent;
+  }
+  const int remaining = 120 - scaling.exponent;  // in [-7, 140]: two factors, each within float32
+  scaling.correction[0] = __builtin_ldexpf(1.0f, remaining / 2);
+  scaling.correction[1] = __builtin_ldexpf(1.0f, remaining - remaining / 2);
+  return scaling;
 }
 
 // Every row, its tokens in blocks of kBlock (one decoding of the row's weights serves a block)

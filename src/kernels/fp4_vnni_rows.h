@@ -158,12 +158,8 @@ void fp4_rows_vnni(const WeightMatrix& w, int64_t row_begin, int64_t row_end, co
   const int64_t cols = w.cols;
   if (x.tokens == 1) {
     for_each_row_group<kDecodeStreams>(
-        row_begin, row_end,
-        [&](const RowGroup<kDecodeStreams>& rows) {
-          float out[kDecodeStreams];
-          fp4_row_group_vnni<kVbmi>(rows, w, x, out);
-          for (int r = 0; r < kDecodeStreams; ++r) y[rows.row[r] - row_begin] = out[r];
-        },
+        row_begin, row_end, y,
+        [&](const RowGroup<kDecodeStreams>& rows, float* out) { fp4_row_group_vnni<kVbmi>(rows, w, x, out); },
         [&](int64_t r) {
           fp4_block_vnni<1, 1, kVbmi>(w.weight.data + r * (cols / 2), w.scale.data + r * (cols / 32), cols, x, 0,
                                       y + (r - row_begin), y_stride);
