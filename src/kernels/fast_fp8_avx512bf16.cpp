@@ -59,7 +59,8 @@ void fp8_block(const uint8_t* codes, const uint8_t* scales, int64_t cols, int64_
     }
     for (int r = 0; r < RB; ++r) {
       const __m512 scale = _mm512_set1_ps(fast_e8m0(scales[((row + r) / 128) * scale_cols + b / 128]));
-      for (int t = 0; t < TB; ++t) sums[r][t] = _mm512_fmadd_ps(_mm512_mul_ps(block[r][t], correction), scale, sums[r][t]);
+      for (int t = 0; t < TB; ++t)
+        sums[r][t] = _mm512_fmadd_ps(_mm512_mul_ps(block[r][t], correction), scale, sums[r][t]);
     }
   }
   for (int r = 0; r < RB; ++r) {
@@ -95,7 +96,8 @@ void fp8_row_group(const RowGroup<kDecodeStreams>& rows, const WeightMatrix& w, 
       const __m512bh high_x = reinterpret_cast<__m512bh>(_mm512_loadu_si512(x.bf16_high + c));
       const __m512bh low_x = reinterpret_cast<__m512bh>(_mm512_loadu_si512(x.bf16_low + c));
       for (int r = 0; r < R; ++r) {
-        if (step % 2 == 0) _mm_prefetch(reinterpret_cast<const char*>(codes[r] + c + kDecodePrefetchBytes), _MM_HINT_T0);
+        if (step % 2 == 0)
+          _mm_prefetch(reinterpret_cast<const char*>(codes[r] + c + kDecodePrefetchBytes), _MM_HINT_T0);
         const __m512bh weights = fp8_to_bf16_bits(codes[r] + c);
         high[r][step % 2] = _mm512_dpbf16_ps(high[r][step % 2], weights, high_x);
         low[r][step % 2] = _mm512_dpbf16_ps(low[r][step % 2], weights, low_x);
@@ -103,7 +105,8 @@ void fp8_row_group(const RowGroup<kDecodeStreams>& rows, const WeightMatrix& w, 
     }
     for (int r = 0; r < R; ++r) {
       const __m512 block = _mm512_add_ps(_mm512_add_ps(high[r][0], low[r][0]), _mm512_add_ps(high[r][1], low[r][1]));
-      sums[r] = _mm512_fmadd_ps(_mm512_mul_ps(block, correction), _mm512_set1_ps(fast_e8m0(scales[r][b / 128])), sums[r]);
+      sums[r] =
+          _mm512_fmadd_ps(_mm512_mul_ps(block, correction), _mm512_set1_ps(fast_e8m0(scales[r][b / 128])), sums[r]);
     }
   }
   for (int r = 0; r < R; ++r) out[r] = _mm512_reduce_add_ps(sums[r]) * x.fp8_tiny_correction[1];
@@ -114,8 +117,11 @@ void fp8_rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const A
   const int64_t cols = w.cols;
   if (x.tokens == 1) {
     for_each_row_group<kDecodeStreams>(
-        row_begin, row_end, y, [&](const RowGroup<kDecodeStreams>& rows, float* out) { fp8_row_group(rows, w, x, out); },
-        [&](int64_t r) { fp8_block<1, 1>(w.weight.data + r * cols, w.scale.data, cols, r, x, 0, y + (r - row_begin), y_stride); });
+        row_begin, row_end, y,
+        [&](const RowGroup<kDecodeStreams>& rows, float* out) { fp8_row_group(rows, w, x, out); },
+        [&](int64_t r) {
+          fp8_block<1, 1>(w.weight.data + r * cols, w.scale.data, cols, r, x, 0, y + (r - row_begin), y_stride);
+        });
     return;
   }
   for_each_row_block_and_token_block<kRowBlock, kTokenBlock>(
@@ -129,8 +135,8 @@ void fp8_rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const A
 
 RowsKernel avx512_bf16_fp8_kernel() { return fp8_rows; }
 
-void split_bf16_activations(const float* x, int64_t tokens, int64_t cols, int64_t padded, uint16_t* high,
-                            uint16_t* low, float correction[2]) {
+void split_bf16_activations(const float* x, int64_t tokens, int64_t cols, int64_t padded, uint16_t* high, uint16_t* low,
+                            float correction[2]) {
   const __m512 magnitude_bits = _mm512_castsi512_ps(_mm512_set1_epi32(0x7FFFFFFF));
   __m512 amax16 = _mm512_setzero_ps();
   for (int64_t i = 0; i < tokens * cols; i += 16) {
@@ -144,12 +150,17 @@ void split_bf16_activations(const float* x, int64_t tokens, int64_t cols, int64_
   for (int64_t t = 0; t < tokens; ++t) {
     for (int64_t c = 0; c < padded; c += 32) {
       const int64_t remaining_cols = cols - c;
-      const __mmask16 m0 = remaining_cols >= 16 ? 0xFFFF : remaining_cols > 0 ? static_cast<__mmask16>((1u << remaining_cols) - 1) : 0;
-      const __mmask16 m1 = remaining_cols >= 32 ? 0xFFFF : remaining_cols > 16 ? static_cast<__mmask16>((1u << (remaining_cols - 16)) - 1) : 0;
+      const __mmask16 m0 = remaining_cols >= 16 ? 0xFFFF
+                           : remaining_cols > 0 ? static_cast<__mmask16>((1u << remaining_cols) - 1)
+                                                : 0;
+      const __mmask16 m1 = remaining_cols >= 32  ? 0xFFFF
+                           : remaining_cols > 16 ? static_cast<__mmask16>((1u << (remaining_cols - 16)) - 1)
+                                                 : 0;
       const __m512 a = _mm512_mul_ps(_mm512_maskz_loadu_ps(m0, x + t * cols + c), factor);
       const __m512 b = _mm512_mul_ps(_mm512_maskz_loadu_ps(m1, x + t * cols + c + 16), factor);
       const __m512i rounded = reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(b, a));
-      const __m512 a_back = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm512_castsi512_si256(rounded)), 16));
+      const __m512 a_back =
+          _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm512_castsi512_si256(rounded)), 16));
       const __m512 b_back =
           _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(rounded, 1)), 16));
       const __m512i residual =

@@ -247,8 +247,8 @@ void run(Isa isa, const WeightMatrix& weight, int64_t row_begin, int64_t row_cou
   thread_local QuantizedRows quantized;
   thread_local std::vector<uint16_t> bf16_high, bf16_low;
   // FP8 with whole 128-column blocks on CPUs with AVX512-BF16: the bf16 dot-product kernel.
-  if ((isa == Isa::Amx || isa == Isa::Avx512Bf16) && weight.format == WeightFormat::FP8_E4M3_BLOCK128 && weight.cols % 128 == 0 &&
-      fast_kernels::avx512_bf16_fp8_kernel() != nullptr) {
+  if ((isa == Isa::Amx || isa == Isa::Avx512Bf16) && weight.format == WeightFormat::FP8_E4M3_BLOCK128 &&
+      weight.cols % 128 == 0 && fast_kernels::avx512_bf16_fp8_kernel() != nullptr) {
     kernel = fast_kernels::avx512_bf16_fp8_kernel();
     bf16_high.resize(static_cast<size_t>(tokens * activations.padded_cols));
     bf16_low.resize(bf16_high.size());

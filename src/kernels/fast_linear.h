@@ -4,10 +4,12 @@
 //
 // FP4 weights multiply int16 activations: each input row is quantised in blocks of 32 with a
 // float scale (amax/32639) and the products of each block are exact integers.
-// The other formats multiply the float32 activations. Prefill-sized calls take other paths:
-// AMX tiles with two-part bf16 activations where the CPU has AMX, else on AVX2 packed weight
-// panels: float32 panels and activations for FP8/BF16, int16 codes times the same int16
-// activations for FP4 (vpmaddwd); see fast_linear.cpp and fast_linear_kernels.h for the thresholds.
+// The other formats multiply the float32 activations, except FP8 where the CPU has AVX512-BF16
+// (vdpbf16ps with two-part bf16 activations). Prefill-sized calls take other paths: AMX tiles
+// with two-part bf16 activations where the CPU has AMX; on AVX-512 without AMX the same kernels
+// in blocks of 4 rows × 4 tokens; on AVX2 packed weight panels: float32 panels and activations
+// for FP8/BF16, int16 codes times the same int16 activations for FP4 (vpmaddwd); see
+// fast_linear.cpp and fast_linear_kernels.h for the thresholds.
 #pragma once
 
 #include <cstdint>

@@ -169,7 +169,8 @@ struct RowGroup {
 // Decode with an R-row kernel: group_fn(rows, out) on each RowGroup, its R results stored into y
 // (one token: y[row - row_begin]), then row_fn(row) on the rows left over (fewer than R).
 template <int R, typename GroupFn, typename RowFn>
-static inline void for_each_row_group(int64_t row_begin, int64_t row_end, float* y, GroupFn&& group_fn, RowFn&& row_fn) {
+static inline void for_each_row_group(int64_t row_begin, int64_t row_end, float* y, GroupFn&& group_fn,
+                                      RowFn&& row_fn) {
   const int64_t part = (row_end - row_begin) / R;
   for (int64_t i = 0; i < part; ++i) {
     RowGroup<R> rows;

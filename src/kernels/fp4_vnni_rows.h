@@ -85,8 +85,8 @@ void fp4_block_vnni(const uint8_t* packed, const uint8_t* scales, int64_t cols, 
             _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), even[r], high_even), odd[r], high_odd);
         const __m512i low = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(bias, even[r], low_even), odd[r], low_odd);
         const __m512i dot = _mm512_add_epi32(_mm512_slli_epi32(high, 8), low);
-        sums[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(weight_scale[r], activation_scale),
-                                     sums[r][t]);
+        sums[r][t] =
+            _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(weight_scale[r], activation_scale), sums[r][t]);
       }
     }
   }
