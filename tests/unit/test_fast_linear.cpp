@@ -194,6 +194,23 @@ bool cpu_has_amx() {
   return std::ranges::find(isas, Isa::Amx) != isas.end();
 }
 
+// Σ|w·x| over row r of `w` and token t of x, and the part of it from the columns `flushed(c)`
+// names (terms a kernel reads as zero).
+struct TermSums {
+  double magnitude = 0.0, flushed = 0.0;
+};
+template <typename Flushed>
+TermSums term_sums(const OwnedWeight& w, const std::vector<float>& x, int64_t t, int64_t r, Flushed flushed) {
+  const int64_t cols = w.matrix.cols;
+  TermSums sums;
+  for (int64_t c = 0; c < cols; ++c) {
+    const double term = std::fabs(weight_value(w.matrix, r, c) * x[t * cols + c]);
+    sums.magnitude += term;
+    if (flushed(c)) sums.flushed += term;
+  }
+  return sums;
+}
+
 // Every scale code of `w` set to `code`, activations scaled so that the outputs stay near one:
 // AMX must match the exact product within the two-part activations' rounding of the sum of
 // magnitudes, plus the terms `flushed(r, c)` says AMX reads as zero.
@@ -209,14 +226,9 @@ void expect_amx_near_exact_with_scale(OwnedWeight& w, int code, int64_t tokens, 
   fast_linear_with(Isa::Amx, w.matrix, x.data(), tokens, amx.data());
   for (int64_t t = 0; t < tokens; ++t) {
     for (int64_t r = 0; r < rows; ++r) {
-      double magnitude = 0.0, lost = 0.0;
-      for (int64_t c = 0; c < cols; ++c) {
-        const double term = std::fabs(weight_value(w.matrix, r, c) * x[t * cols + c]);
-        magnitude += term;
-        if (flushed(r, c)) lost += term;
-      }
+      const TermSums sums = term_sums(w, x, t, r, [&](int64_t c) { return flushed(r, c); });
       const size_t i = static_cast<size_t>(t * rows + r);
-      ASSERT_NEAR(amx[i], reference[i], lost + magnitude * (1.0 / 65536 + 1e-5))
+      ASSERT_NEAR(amx[i], reference[i], sums.flushed + sums.magnitude * (1.0 / 65536 + 1e-5))
           << "code " << code << " token " << t << " row " << r;
     }
   }
@@ -335,15 +347,12 @@ TEST(FastLinear, Fp8MatrixVectorKeepsExtremeBlockScales) {
         fast_linear_with(isa, w.matrix, x.data(), tokens, out.data());
         for (int64_t t = 0; t < tokens; ++t) {
           for (int64_t r = 0; r < rows; ++r) {
-            double magnitude = 0.0, flushed = 0.0;
-            for (int64_t c = 0; c < cols; ++c) {
-              const double term = std::fabs(weight_value(w.matrix, r, c) * x[t * cols + c]);
-              magnitude += term;
-              if (bf16 && (w.weight_bytes[r * cols + c] & 0x78) == 0) flushed += term;
-            }
-            ASSERT_TRUE(std::isfinite(magnitude));
+            const TermSums sums = term_sums(w, x, t, r, [&](int64_t c) {
+              return bf16 && (w.weight_bytes[r * cols + c] & 0x78) == 0;
+            });
+            ASSERT_TRUE(std::isfinite(sums.magnitude));
             const size_t i = static_cast<size_t>(t * rows + r);
-            ASSERT_NEAR(out[i], reference[i], flushed + magnitude * (bf16 ? 1.0 / 65536 + 1e-5 : 2e-5))
+            ASSERT_NEAR(out[i], reference[i], sums.flushed + sums.magnitude * (bf16 ? 1.0 / 65536 + 1e-5 : 2e-5))
                 << isa_name(isa) << " scale code " << code << " token " << t << " row " << r;
           }
         }
