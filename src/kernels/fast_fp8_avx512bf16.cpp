@@ -1,5 +1,3 @@
-#define FRB 3
-#define FTB 3
 // FP8 matrix-vector products on AVX512-BF16: each e4m3 code becomes a bf16 by shifting its bits
 // (three instructions for 32 codes, against eight through IEEE half), and vdpbf16ps multiplies
 // 32 pairs at once. The activations are carried as two bf16 parts (x·2^E ≈ high + low, 16

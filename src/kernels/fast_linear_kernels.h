@@ -149,16 +149,6 @@ void split_bf16_activations(const float* x, int64_t tokens, int64_t cols, int64_
 // 2 KiB; 8 KiB measured better again for the 1-token kernels).
 constexpr int64_t kPrefetchBytes = 8192;
 
-// Decode with a two-row kernel: pair_fn(a, b) on row a of the first half of the range and row b
-// of the second (two weight streams in one pass), then row_fn(row) on the last row of an odd
-// count.
-template <typename PairFn, typename RowFn>
-static inline void for_each_row_pair(int64_t row_begin, int64_t row_end, PairFn&& pair_fn, RowFn&& row_fn) {
-  const int64_t half = (row_end - row_begin) / 2;
-  for (int64_t i = 0; i < half; ++i) pair_fn(row_begin + i, row_begin + half + i);
-  if ((row_end - row_begin) % 2 != 0) row_fn(row_end - 1);
-}
-
 // R rows, one from each of R equal parts of a range (R weight streams in one pass). A plain
 // array: no standard-library template gets instantiated in the ISA files.
 template <int R>
