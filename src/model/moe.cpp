@@ -45,14 +45,17 @@ void gather_rows(const float* f, int64_t dim, const std::vector<int64_t>& rows, 
 }  // namespace
 
 void Moe::add_routed_experts(const float* f, const std::vector<std::vector<int64_t>>& rows_of,
-                             const std::vector<std::vector<float>>& weights_of, bool experts_in_parallel,
-                             float* out) const {
+                             const std::vector<std::vector<float>>& weights_of, bool prompt, float* out) const {
   const int64_t dim = config_.hidden_size;
   ThreadPool& pool = kernel_pool();
   std::vector<int64_t> active;
   for (int64_t e = 0; e < static_cast<int64_t>(rows_of.size()); ++e) {
     if (!rows_of[e].empty()) active.push_back(e);
   }
+  // A decode step's experts, when they divide evenly among the threads, go whole to the threads
+  // too: no barrier and no serial activation quantisation between a step's products. Two threads,
+  // decode at 2K, experts' stage (alternated, 2 runs each): 10.1–12.7 ms split by rows, 9.4 whole.
+  const bool whole_experts = prompt || (pool.threads() > 1 && active.size() % pool.threads() == 0);
   std::vector<int64_t> offsets;
   Scratch<float> partial;
   for (size_t wave_begin = 0; wave_begin < active.size();) {
@@ -78,7 +81,7 @@ void Moe::add_routed_experts(const float* f, const std::vector<std::vector<int64
                    partial.data() + offsets[i - wave_begin] * dim);
       }
     };
-    if (experts_in_parallel) {
+    if (whole_experts) {
       pool.parallel_for(pool.threads(), 1, run_experts);
     } else {
       run_experts(0, 1, 0);  // each product spread over the threads by rows instead
@@ -95,7 +98,7 @@ void Moe::add_routed_experts(const float* f, const std::vector<std::vector<int64
         }
       }
     };
-    if (experts_in_parallel) {
+    if (prompt) {
       pool.parallel_for(dim, 64, add_outputs);  // a prompt's outputs: column ranges per thread
     } else {
       add_outputs(0, dim, 0);  // a decode step's few rows: less work than waking the threads

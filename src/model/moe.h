@@ -23,12 +23,12 @@ class Moe {
   void add_expert(const ExpertWeights& expert, const float* x, int64_t rows, const float* routing_weight,
                   float* out) const;
 
-  // out += each routed expert's output, added in expert order whatever the threads do. With
-  // experts_in_parallel (prefill), whole experts go to the kernel threads, each expert's products
-  // on one thread; otherwise (decode) every product is split by rows.
+  // out += each routed expert's output, added in expert order whatever the threads do. For a
+  // prompt, whole experts go to the kernel threads, each expert's products on one thread; in
+  // decode too when the experts divide evenly among the threads; otherwise every product is split
+  // by rows.
   void add_routed_experts(const float* f, const std::vector<std::vector<int64_t>>& rows_of,
-                          const std::vector<std::vector<float>>& weights_of, bool experts_in_parallel,
-                          float* out) const;
+                          const std::vector<std::vector<float>>& weights_of, bool prompt, float* out) const;
   // Rows from which a forward pass runs experts in parallel; expert outputs held at a time.
   static constexpr int64_t kExpertParallelRows = 8;
   static constexpr int64_t kWaveRows = 4096;

@@ -180,9 +180,10 @@ TEST_P(Incremental, ChunkedAndTokenByTokenEqualTheFullForwardBitForBit) {
 INSTANTIATE_TEST_SUITE_P(Fixtures, Incremental, ::testing::Values("flash_ratios_native", "tiny"));
 
 // The thread count changes how work is split (a prompt's routed experts run whole on separate
-// threads), never the arithmetic: every sum keeps its order. Six experts per token, so that a
-// different order of adding their outputs would change the bits.
-TEST(Threads, OneAndTwoKernelThreadsGiveTheSameLogitsBitForBit) {
+// threads, and a decode step's too when its six experts divide evenly among the threads), never
+// the arithmetic: every sum keeps its order. Six experts per token, so that a different order of
+// adding their outputs would change the bits.
+TEST(Threads, OneToFourKernelThreadsGiveTheSameLogitsBitForBit) {
   testing::ScopedTempDir dir;
   ModelConfig config = tiny_model_config(false);
   config.n_routed_experts = 16;
@@ -194,12 +195,16 @@ TEST(Threads, OneAndTwoKernelThreadsGiveTheSameLogitsBitForBit) {
   const auto tokens = random_tokens(300, loaded.vocab_size, 99);
   for (Numerics numerics : {Numerics::Exact, Numerics::Fast}) {
     Transformer transformer(loaded, weights, NumericsOptions{numerics});
+    // A prompt, then eight decode steps.
+    const std::vector<int64_t> chunks = {292, 1, 1, 1, 1, 1, 1, 1, 1};
     set_kernel_threads(1);
-    const std::vector<float> one = run_in_chunks(transformer, tokens, {300});
-    set_kernel_threads(2);
-    const std::vector<float> two = run_in_chunks(transformer, tokens, {300});
+    const std::vector<float> one = run_in_chunks(transformer, tokens, chunks);
+    for (int threads : {2, 3, 4}) {  // decode's experts whole per thread on 2 and 3, split by rows on 4
+      set_kernel_threads(threads);
+      EXPECT_EQ(run_in_chunks(transformer, tokens, chunks), one)
+          << (numerics == Numerics::Fast ? "fast" : "exact") << " numerics, " << threads << " threads";
+    }
     set_kernel_threads(default_thread_count());
-    EXPECT_EQ(one, two) << (numerics == Numerics::Fast ? "fast" : "exact") << " numerics";
   }
 }
 
