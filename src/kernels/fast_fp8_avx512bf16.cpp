@@ -76,8 +76,10 @@ constexpr int kDecodeStreams = 4;
 // 4 KiB 14.0–14.4, 8 KiB 14.7–15.0.
 constexpr int64_t kDecodePrefetchBytes = 2048;
 
-void fp8_row_group(const RowGroup<kDecodeStreams>& rows, const WeightMatrix& w, const Activations& x, float* out) {
-  constexpr int R = kDecodeStreams;
+// R = 1 for the rows left over: the same arithmetic, so that a row's result does not depend on
+// how the threads split the range.
+template <int R>
+void fp8_row_group(const RowGroup<R>& rows, const WeightMatrix& w, const Activations& x, float* out) {
   const int64_t cols = w.cols, scale_cols = cols / 128;
   const __m512 correction = _mm512_set1_ps(x.fp8_tiny_correction[0]);
   const uint8_t* codes[R];
@@ -118,10 +120,8 @@ void fp8_rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const A
   if (x.tokens == 1) {
     for_each_row_group<kDecodeStreams>(
         row_begin, row_end, y,
-        [&](const RowGroup<kDecodeStreams>& rows, float* out) { fp8_row_group(rows, w, x, out); },
-        [&](int64_t r) {
-          fp8_block<1, 1>(w.weight.data + r * cols, w.scale.data, cols, r, x, 0, y + (r - row_begin), y_stride);
-        });
+        [&](const RowGroup<kDecodeStreams>& rows, float* out) { fp8_row_group<kDecodeStreams>(rows, w, x, out); },
+        [&](int64_t r) { fp8_row_group<1>(RowGroup<1>{{r}}, w, x, y + (r - row_begin)); });
     return;
   }
   for_each_row_block_and_token_block<kRowBlock, kTokenBlock>(

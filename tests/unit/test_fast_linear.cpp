@@ -177,7 +177,7 @@ INSTANTIATE_TEST_SUITE_P(
                       Shape{WeightFormat::F32, 20, 64, 4}, Shape{WeightFormat::FP4_E2M1_BLOCK32, 40, 2048, 37},
                       Shape{WeightFormat::FP4_E2M1_BLOCK32, 17, 288, 14}, Shape{WeightFormat::FP4_E2M1_BLOCK32, 35, 608, 23},
                       Shape{WeightFormat::FP4_E2M1_BLOCK32, 16, 256, 12}, Shape{WeightFormat::FP4_E2M1_BLOCK32, 11, 448, 4},
-                      Shape{WeightFormat::FP4_E2M1_BLOCK32, 9, 160, 2},
+                      Shape{WeightFormat::FP4_E2M1_BLOCK32, 9, 160, 2}, Shape{WeightFormat::FP4_E2M1_BLOCK32, 23, 1024, 1},
                       Shape{WeightFormat::FP8_E4M3_BLOCK128, 33, 160, 17},
                       Shape{WeightFormat::FP8_E4M3_BLOCK128, 70, 512, 1}, Shape{WeightFormat::FP8_E4M3_BLOCK128, 129, 256, 3}, Shape{WeightFormat::BF16, 40, 96, 33}),
     [](const ::testing::TestParamInfo<Shape>& info) {
@@ -369,6 +369,33 @@ TEST(FastLinear, ThreadedRowSplitsGiveTheSameBitsAsOneThread) {
   fast_linear(w.matrix, x.data(), 3, single.data(), &one);
   fast_linear(w.matrix, x.data(), 3, threaded.data(), &three);
   EXPECT_EQ(single, threaded);
+}
+
+// One-token products read several rows at once (from several parts of the range) and the rows
+// left over one at a time: a row's result must not depend on which way it went, or the logits
+// would change with the thread count. FP4 at 1024 columns takes the whole-512-column-group loop,
+// at 544 the general one.
+TEST(FastLinear, OneTokenRowsGiveTheSameBitsAloneAndInGroups) {
+  const struct {
+    WeightFormat format;
+    int64_t cols;
+  } cases[] = {{WeightFormat::FP4_E2M1_BLOCK32, 1024},
+               {WeightFormat::FP4_E2M1_BLOCK32, 544},
+               {WeightFormat::FP8_E4M3_BLOCK128, 512},
+               {WeightFormat::FP8_E4M3_BLOCK128, 200},
+               {WeightFormat::BF16, 130}};
+  ThreadPool one(1);
+  for (const auto& c : cases) {
+    const OwnedWeight w = random_weight(c.format, 23, c.cols, 17);
+    const std::vector<float> x = random_input(1, c.cols, 19);
+    std::vector<float> all(23);
+    fast_linear(w.matrix, x.data(), 1, all.data(), &one);
+    for (int64_t r = 0; r < 23; ++r) {
+      float alone = 0.0f;
+      fast_linear_rows(w.matrix, r, 1, x.data(), 1, &alone, &one);
+      EXPECT_EQ(alone, all[static_cast<size_t>(r)]) << weight_format_name(c.format) << " " << c.cols << " row " << r;
+    }
+  }
 }
 
 TEST(FastLinear, RowRangesWriteOnlyTheirRows) {
