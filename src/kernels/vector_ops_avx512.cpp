@@ -4,6 +4,8 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 
+#include "kernels/avx2_conversions.h"
+
 namespace lightseek::vector_kernels {
 namespace {
 
@@ -205,17 +207,102 @@ void weighted_sums(const float* weights, int64_t heads, const float* const* rows
   }
 }
 
+// The indexer's scores as AVX2's index_scores computes them, 16 keys to a panel instead of 8: each
+// key's lane takes the same FMAs in the same order, so the scores are the same bits.
+constexpr int64_t kIndexKeyRun = 256;  // keys packed at a time: 128 KB at 128 columns, kept in L2
+constexpr int64_t kIndexMaxDim = 128;  // wider keys take the AVX2 version (its scratch grows)
+
+// Value d of the panel's key k at d·16 + k; keys past n are zeros.
+void pack_key_panels(const float* keys, int64_t key_stride, int64_t n, int64_t dim, float* panels) {
+  for (int64_t p = 0; p * 16 < n; ++p) {
+    float* panel = panels + p * dim * 16;
+    const int64_t count = n - 16 * p < 16 ? n - 16 * p : 16;
+    int64_t d = 0;
+    if (count == 16) {
+      for (; d + 8 <= dim; d += 8) {
+        for (int half = 0; half < 2; ++half) {
+          __m256 rows[8];
+          for (int k = 0; k < 8; ++k) rows[k] = _mm256_loadu_ps(keys + (16 * p + 8 * half + k) * key_stride + d);
+          fast_kernels::transpose8x8(rows);
+          for (int i = 0; i < 8; ++i) _mm256_store_ps(panel + (d + i) * 16 + 8 * half, rows[i]);
+        }
+      }
+    }
+    for (; d < dim; ++d) {
+      for (int64_t k = 0; k < 16; ++k) panel[d * 16 + k] = k < count ? keys[(16 * p + k) * key_stride + d] : 0.0f;
+    }
+  }
+}
+
+// HB heads of one token × PB panels: per query value, PB panel loads and HB broadcasts for HB·PB
+// FMAs; then sums += w_h · max(0, q_h · key) for each head in order.
+template <int HB, int PB>
+void index_panel_block(const float* q, const float* w, int64_t dim, const float* panels, float* sums) {
+  __m512 acc[HB][PB];
+  for (int i = 0; i < HB; ++i) {
+    for (int k = 0; k < PB; ++k) acc[i][k] = _mm512_setzero_ps();
+  }
+  // A do-while (dim ≥ 1), as in the AVX2 version: with a for loop GCC 12 stores the
+  // accumulators back to the stack after every FMA.
+  int64_t d = 0;
+  do {
+    __m512 panel[PB];
+    for (int k = 0; k < PB; ++k) panel[k] = _mm512_load_ps(panels + (k * dim + d) * 16);
+    for (int i = 0; i < HB; ++i) {
+      const __m512 value = _mm512_set1_ps(q[i * dim + d]);
+      for (int k = 0; k < PB; ++k) acc[i][k] = _mm512_fmadd_ps(value, panel[k], acc[i][k]);
+    }
+  } while (++d < dim);
+  const __m512 zero = _mm512_setzero_ps();
+  for (int k = 0; k < PB; ++k) {
+    __m512 sum = _mm512_load_ps(sums + 16 * k);
+    for (int i = 0; i < HB; ++i) sum = _mm512_fmadd_ps(_mm512_set1_ps(w[i]), _mm512_max_ps(acc[i][k], zero), sum);
+    _mm512_store_ps(sums + 16 * k, sum);
+  }
+}
+
+template <int HB>
+void index_panels(const float* q, const float* w, int64_t dim, const float* panels, int64_t panel_count, float* sums) {
+  int64_t p = 0;
+  for (; p + 3 <= panel_count; p += 3) index_panel_block<HB, 3>(q, w, dim, panels + p * dim * 16, sums + 16 * p);
+  for (; p < panel_count; ++p) index_panel_block<HB, 1>(q, w, dim, panels + p * dim * 16, sums + 16 * p);
+}
+
+void index_scores(const float* q, const float* w, int64_t tokens, int64_t heads, int64_t dim, const float* keys,
+                  int64_t key_stride, int64_t n, float* out, int64_t out_stride) {
+  if (dim < 1 || dim > kIndexMaxDim) {
+    avx2_ops().index_scores(q, w, tokens, heads, dim, keys, key_stride, n, out, out_stride);
+    return;
+  }
+  alignas(64) thread_local float panels[kIndexKeyRun * kIndexMaxDim];
+  alignas(64) thread_local float sums[kIndexKeyRun];
+  for (int64_t j0 = 0; j0 < n; j0 += kIndexKeyRun) {
+    const int64_t count = n - j0 < kIndexKeyRun ? n - j0 : kIndexKeyRun;
+    const int64_t panel_count = (count + 15) / 16;
+    pack_key_panels(keys + j0 * key_stride, key_stride, count, dim, panels);
+    for (int64_t t = 0; t < tokens; ++t) {
+      for (int64_t k = 0; k < panel_count * 16; ++k) sums[k] = 0.0f;
+      const float* token_q = q + t * heads * dim;
+      const float* token_w = w + t * heads;
+      int64_t h = 0;
+      for (; h + 4 <= heads; h += 4) index_panels<4>(token_q + h * dim, token_w + h, dim, panels, panel_count, sums);
+      for (; h < heads; ++h) index_panels<1>(token_q + h * dim, token_w + h, dim, panels, panel_count, sums);
+      for (int64_t k = 0; k < count; ++k) out[t * out_stride + j0 + k] = sums[k];
+    }
+  }
+}
+
 }  // namespace
 
 const VectorOps& avx512_ops() {
-  // The FP4 keys and the indexer's scores: the AVX2 versions (a CPU with AVX-512 has AVX2).
+  // The FP4 keys: the AVX2 versions (a CPU with AVX-512 has AVX2).
   static const VectorOps ops = {dot,
                                 axpy,
                                 scores,
                                 weighted_sums,
                                 avx2_ops().decode_fp4_blocks32,
                                 avx2_ops().fp4_key_scores,
-                                avx2_ops().index_scores,
+                                index_scores,
                                 avx2_ops().fp4_index_scores};
   return ops;
 }

@@ -236,6 +236,17 @@ TEST(VectorOps, IndexScoresOfEveryIsaMatchTheDefinition) {
       expect_index_scores(out, out_stride, tokens, heads, n, w, head_product,
                           str_cat(isa_name(isa), " tokens ", tokens, " heads ", heads, " dim ", dim, " keys ", n));
     }
+    // AVX-512 packs 16 keys to a panel where AVX2 packs 8, with the same FMAs lane for lane: the
+    // indexer selects the same entries on both.
+    const std::vector<Isa> isas = supported_isas();
+    if (std::ranges::find(isas, Isa::Avx512) != isas.end()) {
+      std::vector<float> avx2(static_cast<size_t>(tokens * out_stride)), avx512(avx2.size());
+      vector_ops_for(Isa::Avx2).index_scores(q.data(), w.data(), tokens, heads, dim, keys.data(), key_stride, n,
+                                             avx2.data(), out_stride);
+      vector_ops_for(Isa::Avx512).index_scores(q.data(), w.data(), tokens, heads, dim, keys.data(), key_stride, n,
+                                               avx512.data(), out_stride);
+      EXPECT_EQ(avx512, avx2) << "tokens " << tokens << " heads " << heads << " dim " << dim << " keys " << n;
+    }
   }
 }
 
