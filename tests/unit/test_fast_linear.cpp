@@ -177,7 +177,8 @@ INSTANTIATE_TEST_SUITE_P(
                       Shape{WeightFormat::F32, 20, 64, 4}, Shape{WeightFormat::FP4_E2M1_BLOCK32, 40, 2048, 37},
                       Shape{WeightFormat::FP4_E2M1_BLOCK32, 17, 288, 14}, Shape{WeightFormat::FP4_E2M1_BLOCK32, 35, 608, 23},
                       Shape{WeightFormat::FP4_E2M1_BLOCK32, 16, 256, 12}, Shape{WeightFormat::FP4_E2M1_BLOCK32, 11, 448, 4},
-                      Shape{WeightFormat::FP4_E2M1_BLOCK32, 9, 160, 2}, Shape{WeightFormat::FP4_E2M1_BLOCK32, 23, 1024, 1},
+                      Shape{WeightFormat::FP4_E2M1_BLOCK32, 9, 160, 2},
+                      Shape{WeightFormat::FP4_E2M1_BLOCK32, 23, 1024, 1},
                       Shape{WeightFormat::FP8_E4M3_BLOCK128, 33, 160, 17},
                       Shape{WeightFormat::FP8_E4M3_BLOCK128, 70, 512, 1}, Shape{WeightFormat::FP8_E4M3_BLOCK128, 129, 256, 3}, Shape{WeightFormat::BF16, 40, 96, 33}),
     [](const ::testing::TestParamInfo<Shape>& info) {
