@@ -100,10 +100,12 @@ void fp4_block_vnni(const uint8_t* packed, const uint8_t* scales, int64_t cols, 
 // weight streams: cold FP4 2048×4096, one thread, 13–16 GB/s with two streams (or three), 26–29
 // with four, 22–25 with six or eight, against 40 GB/s read by a plain loop.
 inline constexpr int kDecodeStreams = 4;
-// Measured with four streams: 1 KiB ahead 26–27 GB/s, 2 KiB 25–29, 4 KiB 25–27. In a one-thread
-// decode's experts (3 runs each): 512 B 15.1–15.7 ms, 1 KiB 13.4–14.3, 2 KiB 13.9–14.4, 4 KiB
-// 15.7–16.0.
-inline constexpr int64_t kDecodePrefetchBytes = 1024;
+// With the block scales prefetched too (below), cold FP4 2048×4096 on one thread: 768 B ahead
+// 32.9–33.0 GB/s, 1 KiB 33.4–33.5, 1.5 KiB 34.7–35.1, 2 KiB 34.7–35.8, 3 KiB 35.2–35.9, 4 KiB
+// 33.6–34.0. A one-thread decode's experts at 2K: 1 KiB 12.0–13.3 ms, 1.5 KiB 11.8–12.0, 2 KiB
+// 11.6–12.3, 3 KiB 11.8–12.4, 4 KiB 12.1–12.3. (Without the scales' prefetch, 1 KiB measured
+// best: experts 13.4–14.3 ms against 13.9–14.4 at 2 KiB.)
+inline constexpr int64_t kDecodePrefetchBytes = 2048;
 // Each stream's block scales are prefetched this many rows ahead. Cold FP4 2048×4096, one
 // thread: 30.4–30.6 GB/s without, 33.0–33.4 at 1 row, 32.8–33.7 at 2, 32.8–33.0 at 3, 32.2–32.6
 // at 8; a one-thread decode's experts at 2K: 12.8 → 11.9–12.0 ms at 2 rows (3 runs each).
