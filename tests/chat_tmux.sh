@@ -18,6 +18,16 @@ tmux new-session -d -s "$session" -x 220 -y 60 \
    -n 100000 --seed 1 --logit-bias 1=-100 2>&1; echo CHAT-EXITED-\$?; sleep 60"
 
 screen() { tmux capture-pane -p -t "$session" -S -200; }
+# On a timeout, whether the chat is still running and where it waits: a reply that neither
+# streams nor stops after Ctrl-C was seen once in CI (2026-12-01) and not reproduced.
+processes() {
+  echo "----- processes -----"
+  if ! command -v ps >/dev/null 2>&1; then
+    echo "(ps is not installed)"
+    return
+  fi
+  ps -eo pid,stat,etime,wchan:24,args | grep -F -- "$binary" | grep -v grep || echo "(no $binary process)"
+}
 wait_for() {  # pattern, seconds
   local deadline=$((SECONDS + ${2:-60}))
   until screen | grep -qE "$1"; do
@@ -25,6 +35,7 @@ wait_for() {  # pattern, seconds
       echo "timed out waiting for: $1"
       echo "----- screen -----"
       screen
+      processes
       exit 1
     fi
     sleep 0.2
@@ -38,6 +49,7 @@ wait_for_count() {  # pattern, how many, seconds
       echo "timed out waiting for $2 lines matching: $1"
       echo "----- screen -----"
       screen
+      processes
       exit 1
     fi
     sleep 0.2
