@@ -220,10 +220,94 @@ const KernelTable& avx512_kernels() {
   return table;
 }
 
+namespace {
+
+// Lanes of 16 columns from `begin` that lie before `end`.
+inline __mmask16 columns_before(int64_t begin, int64_t end) {
+  const int64_t count = end - begin;
+  return count <= 0 ? static_cast<__mmask16>(0) : tail_mask(count);
+}
+
+// A block of 32 values quantised as the scalar definition does: the scale from the largest
+// magnitude (compared through the bits, as there), then round to nearest even (vcvtps2dq in the
+// default rounding mode is what adding and subtracting 1.5·2^23 does for these magnitudes). A NaN
+// or infinite product becomes 0x80000000, whose split below is 0 and 0, as the scalar int16 0 is.
+inline void quantize_block(const float* x, __mmask16 first, __mmask16 second, __m512i& q0, __m512i& q1,
+                           float& scale) {
+  const __m512 v0 = _mm512_maskz_loadu_ps(first, x), v1 = _mm512_maskz_loadu_ps(second, x + 16);
+  const __m512i magnitude = _mm512_set1_epi32(0x7FFFFFFF);
+  const int32_t amax_bits = _mm512_reduce_max_epi32(_mm512_max_epi32(
+      _mm512_and_si512(_mm512_castps_si512(v0), magnitude), _mm512_and_si512(_mm512_castps_si512(v1), magnitude)));
+  const float amax = __builtin_bit_cast(float, amax_bits);
+  const __m512 inverse = _mm512_set1_ps(amax > 0.0f ? kQuantMax / amax : 0.0f);
+  scale = amax / kQuantMax * 0.5f;
+  q0 = _mm512_cvtps_epi32(_mm512_mul_ps(v0, inverse));
+  q1 = _mm512_cvtps_epi32(_mm512_mul_ps(v1, inverse));
+}
+
+// 16 int16 values (in int32 lanes) as their int8 high and low parts: value = 256·high + low with
+// low in [-128, 127].
+inline void store_split(__m512i values, int8_t* high, int8_t* low) {
+  const __m512i high_part = _mm512_srai_epi32(_mm512_add_epi32(values, _mm512_set1_epi32(128)), 8);
+  const __m512i low_part = _mm512_sub_epi32(values, _mm512_slli_epi32(high_part, 8));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(high), _mm512_cvtepi32_epi8(high_part));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(low), _mm512_cvtepi32_epi8(low_part));
+}
+
+}  // namespace
+
+void avx512_prepare_fp4_rows(const float* x, int64_t tokens, int64_t cols, int64_t padded128, int8_t* high,
+                             int8_t* low, int32_t* lane_bias, float* lane_scale) {
+  const __m512i evens = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i odds = _mm512_add_epi32(evens, _mm512_set1_epi32(1));
+  const __m512i lane_blocks = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
+  const __m512i ones = _mm512_set1_epi8(1);
+  for (int64_t t = 0; t < tokens; ++t) {
+    const float* row = x + t * cols;
+    int8_t* high_row = high + t * padded128;
+    int8_t* low_row = low + t * padded128;
+    for (int64_t g = 0; g < padded128; g += 128) {
+      // Columns g + 16k .. g + 16k + 15 in q[k]; block b of the group is q[2b], q[2b + 1].
+      __m512i q[8];
+      alignas(16) float block_scales[4];
+      for (int b = 0; b < 4; ++b) {
+        const int64_t begin = g + 32 * b;
+        quantize_block(row + begin, columns_before(begin, cols), columns_before(begin + 16, cols), q[2 * b],
+                       q[2 * b + 1], block_scales[b]);
+      }
+      // Each 64-column chunk's even columns go to [32·chunk, 32·chunk + 32) of the group, its odd
+      // ones 64 further on (Activations).
+      for (int chunk = 0; chunk < 2; ++chunk) {
+        const __m512i* from = q + 4 * chunk;
+        int8_t* even_high = high_row + g + 32 * chunk;
+        int8_t* even_low = low_row + g + 32 * chunk;
+        store_split(_mm512_permutex2var_epi32(from[0], evens, from[1]), even_high, even_low);
+        store_split(_mm512_permutex2var_epi32(from[2], evens, from[3]), even_high + 16, even_low + 16);
+        store_split(_mm512_permutex2var_epi32(from[0], odds, from[1]), even_high + 64, even_low + 64);
+        store_split(_mm512_permutex2var_epi32(from[2], odds, from[3]), even_high + 80, even_low + 80);
+      }
+      // A lane's 8 columns are 4 bytes of the evens and the same 4 bytes of the odds: vpdpbusd
+      // against ones sums exactly those. The sums are exact: 256·Σhigh + Σlow = Σvalues.
+      const __m512i high_sums = _mm512_dpbusd_epi32(
+          _mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, _mm512_loadu_si512(high_row + g)), ones,
+          _mm512_loadu_si512(high_row + g + 64));
+      const __m512i low_sums = _mm512_dpbusd_epi32(
+          _mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, _mm512_loadu_si512(low_row + g)), ones,
+          _mm512_loadu_si512(low_row + g + 64));
+      const __m512i sums = _mm512_add_epi32(_mm512_slli_epi32(high_sums, 8), low_sums);
+      const int64_t lane = (t * padded128 + g) / 8;
+      _mm512_storeu_si512(lane_bias + lane, _mm512_mullo_epi32(sums, _mm512_set1_epi32(-12)));
+      _mm512_storeu_ps(lane_scale + lane,
+                       _mm512_permutexvar_ps(lane_blocks, _mm512_castps128_ps512(_mm_load_ps(block_scales))));
+    }
+  }
+}
+
 }  // namespace lightseek::fast_kernels
 
 #else  // not x86-64: never selected
 namespace lightseek::fast_kernels {
 const KernelTable& avx512_kernels() { return scalar_kernels(); }
+void avx512_prepare_fp4_rows(const float*, int64_t, int64_t, int64_t, int8_t*, int8_t*, int32_t*, float*) {}
 }  // namespace lightseek::fast_kernels
 #endif

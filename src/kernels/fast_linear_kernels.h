@@ -143,6 +143,13 @@ void avx2_scale_for_fp8_codes(const float* x, int64_t count, float* scaled, floa
 void split_bf16_activations(const float* x, int64_t tokens, int64_t cols, int64_t padded, uint16_t* high,
                             uint16_t* low, float correction[2]);
 
+// Activations::q8_high/low/lane_bias/lane_scale for the AVX-512 VNNI kernels straight from float32
+// (AVX-512 only): bit for bit what quantising to int16 and splitting 128-column groups gives
+// (fp4_activations.h), in one pass. high, low: [tokens, padded128]; lane_bias, lane_scale:
+// [tokens, padded128 / 8]; every element is written. cols must be a multiple of 32.
+void avx512_prepare_fp4_rows(const float* x, int64_t tokens, int64_t cols, int64_t padded128, int8_t* high,
+                             int8_t* low, int32_t* lane_bias, float* lane_scale);
+
 // (Helpers here are static: each ISA's file gets its own copy, never one built for another ISA.)
 // How far ahead of the weight stream the SIMD kernels prefetch: one thread streaming weights
 // alone keeps too few cache misses in flight (cold FP8 4096×4096 matvec: 5.4 → 7.0 GB/s at
