@@ -180,7 +180,8 @@ INSTANTIATE_TEST_SUITE_P(
                       Shape{WeightFormat::FP4_E2M1_BLOCK32, 9, 160, 2},
                       Shape{WeightFormat::FP4_E2M1_BLOCK32, 23, 1024, 1},
                       Shape{WeightFormat::FP8_E4M3_BLOCK128, 33, 160, 17},
-                      Shape{WeightFormat::FP8_E4M3_BLOCK128, 70, 512, 1}, Shape{WeightFormat::FP8_E4M3_BLOCK128, 129, 256, 3}, Shape{WeightFormat::BF16, 40, 96, 33}),
+                      Shape{WeightFormat::FP8_E4M3_BLOCK128, 70, 512, 1}, Shape{WeightFormat::FP8_E4M3_BLOCK128, 129, 256, 3}, Shape{WeightFormat::BF16, 40, 96, 33},
+                      Shape{WeightFormat::F32, 10, 8200, 1}, Shape{WeightFormat::BF16, 9, 8256, 1}),
     [](const ::testing::TestParamInfo<Shape>& info) {
       std::string name(weight_format_name(info.param.format));
       for (char& ch : name) {
@@ -384,7 +385,9 @@ TEST(FastLinear, OneTokenRowsGiveTheSameBitsAloneAndInGroups) {
                {WeightFormat::FP4_E2M1_BLOCK32, 544},
                {WeightFormat::FP8_E4M3_BLOCK128, 512},
                {WeightFormat::FP8_E4M3_BLOCK128, 200},
-               {WeightFormat::BF16, 130}};
+               {WeightFormat::BF16, 130},
+               {WeightFormat::BF16, 8200},  // rows this long go 4 at a time
+               {WeightFormat::F32, 16400}};
   ThreadPool one(1);
   for (const auto& c : cases) {
     const OwnedWeight w = random_weight(c.format, 23, c.cols, 17);
