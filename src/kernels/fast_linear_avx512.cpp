@@ -150,9 +150,10 @@ inline __m512 float_weights(const uint8_t* row, int64_t c, __mmask16 mask) {
   }
 }
 
-// How far ahead the one-token BF16/F32 kernel prefetches. The head of a one-thread decode at 2K
-// (BF16, 1.06 GB) on the Zen 5 machine, alternated 5×: 28.4–29.0 ms at 4 KiB, 30.4–31.7 at the
-// other kernels' 8 KiB (2 KiB 29.0–29.6, 16 KiB 30.2–30.5).
+// How far ahead the one-token BF16/F32 kernel prefetches when it reads one row alone (the rows
+// left over by float_row_group). It read the whole LM head one row at a time until float_row_group:
+// a one-thread decode's head at 2K (BF16, 1.06 GB) on the Zen 5 machine, alternated 5×: 28.4–29.0
+// ms at 4 KiB, 30.4–31.7 at the other kernels' 8 KiB (2 KiB 29.0–29.6, 16 KiB 30.2–30.5).
 constexpr int64_t kFloatRowPrefetchBytes = 4096;
 
 // One token: four FMA chains, so that the loop waits on loads rather than on FMA latency.
@@ -205,10 +206,16 @@ void float_row(const uint8_t* row, int64_t cols, const Activations& x, int64_t t
 }
 
 // One token, R rows from R parts of the range sharing each load of the activations, with
-// float_row_single's arithmetic for each row (the same bits). For rows too long for their
-// activations to stay in L1 beside the weight stream: one row at a time, the hyper-connection
-// mixes (F32, 24 × 16384: 64 KB of activations) read 38.5 GB/s back to back and 23 GB/s
-// between other products in a harness; read 4 rows at a time, the activations cost a quarter.
+// float_row_single's arithmetic for each row (the same bits), each stream prefetched
+// kFloatGroupPrefetchBytes ahead like the FP4 and FP8 kernels' four.
+// - The hyper-connection mixes (F32, 24 × 16384: 64 KB of activations, too many to stay in L1
+//   beside the weight stream) one row at a time read 38.5 GB/s back to back and 23 GB/s between
+//   other products in a harness; four at a time 42.9 and 31.6.
+// - The LM head (BF16, 129280 × 4096) of a one-thread decode at 2K, alternated: one row at a time
+//   27.7–28.0 ms; four rows 2 KiB ahead 26.5–26.7 (1 KiB 28.6–28.7, 1.5 KiB 26.6–27.0, 3 KiB
+//   28.2–28.5, 4 KiB 28.5–29.4).
+constexpr int64_t kFloatGroupPrefetchBytes = 2048;
+
 template <int R, bool kBf16>
 void float_row_group(const RowGroup<R>& rows, const WeightMatrix& w, const Activations& x, float* out) {
   constexpr int64_t kBytes = kBf16 ? 2 : 4;
@@ -225,7 +232,8 @@ void float_row_group(const RowGroup<R>& rows, const WeightMatrix& w, const Activ
     const __m512 x2 = _mm512_loadu_ps(x.f32 + c + 32), x3 = _mm512_loadu_ps(x.f32 + c + 48);
     for (int r = 0; r < R; ++r) {
       for (int64_t line = 0; line < 64 * kBytes; line += 64) {
-        _mm_prefetch(reinterpret_cast<const char*>(row[r] + c * kBytes + line + kFloatRowPrefetchBytes), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(row[r] + c * kBytes + line + kFloatGroupPrefetchBytes),
+                     _MM_HINT_T0);
       }
       s0[r] = _mm512_fmadd_ps(float_weights<kBf16>(row[r], c, 0xFFFF), x0, s0[r]);
       s1[r] = _mm512_fmadd_ps(float_weights<kBf16>(row[r], c + 16, 0xFFFF), x1, s1[r]);
@@ -243,16 +251,12 @@ void float_row_group(const RowGroup<R>& rows, const WeightMatrix& w, const Activ
   }
 }
 
-// Rows at least this long (their activations 32 KB or more as float32) take float_row_group.
-// The LM head (BF16, 4096 columns) stays one row at a time: four streams made it slower.
-constexpr int64_t kGroupedFloatRowColumns = 8192;
-
 template <bool kBf16>
 void float_rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Activations& x, float* y,
                 int64_t y_stride) {
   const int64_t cols = w.cols;
   const int64_t row_bytes = cols * (kBf16 ? 2 : 4);
-  if (x.tokens == 1 && cols >= kGroupedFloatRowColumns) {
+  if (x.tokens == 1) {
     for_each_row_group<4>(
         row_begin, row_end, y,
         [&](const RowGroup<4>& rows, float* out) { float_row_group<4, kBf16>(rows, w, x, out); },
