@@ -109,6 +109,10 @@ void FlashShapes(benchmark::internal::Benchmark* b) {
     for (int64_t tokens : {9, 13}) b->Args({fp4, 2048, 4096, tokens, threads});
     // Eight rows: mostly the activations' preparation, which every product pays once.
     b->Args({fp4, 8, 4096, 1, threads});
+    // The same 8 MB of FP8 as rows of 1024 and of 8192 columns (wq_b and wo_b): one token reads
+    // the longer rows slower, as their activations no longer stay in L1 beside the weights.
+    b->Args({fp8, 8192, 1024, 1, threads});
+    b->Args({fp8, 1024, 8192, 1, threads});
   }
   b->ArgNames({"format", "rows", "cols", "tokens", "threads"});
   b->UseRealTime();
