@@ -18,8 +18,7 @@ tmux new-session -d -s "$session" -x 220 -y 60 \
    -n 100000 --seed 1 --logit-bias 1=-100 2>&1; echo CHAT-EXITED-\$?; sleep 60"
 
 screen() { tmux capture-pane -p -t "$session" -S -200; }
-# On a timeout, whether the chat is still running and where it waits: a reply that neither
-# streams nor stops after Ctrl-C was seen once in CI (2026-12-01) and not reproduced.
+# On a timeout, whether the chat is still running and where it waits.
 processes() {
   echo "----- processes -----"
   if ! command -v ps >/dev/null 2>&1; then
@@ -33,20 +32,6 @@ wait_for() {  # pattern, seconds
   until screen | grep -qE "$1"; do
     if [ $SECONDS -ge $deadline ]; then
       echo "timed out waiting for: $1"
-      echo "----- screen -----"
-      screen
-      processes
-      exit 1
-    fi
-    sleep 0.2
-  done
-}
-count() { screen | grep -cE "$1" || true; }
-wait_for_count() {  # pattern, how many, seconds
-  local deadline=$((SECONDS + $3))
-  until [ "$(count "$1")" -ge "$2" ]; do
-    if [ $SECONDS -ge $deadline ]; then
-      echo "timed out waiting for $2 lines matching: $1"
       echo "----- screen -----"
       screen
       processes
@@ -74,10 +59,11 @@ wait_for "/quit or Ctrl-D leaves the chat"
 tmux send-keys -t "$session" "And now?" Enter
 sleep 2
 tmux send-keys -t "$session" C-c
-# The first turn's summary matches too: wait for the second one.
-wait_for_count "generated .*stopped: interrupted" 2 60
-# The second turn reused the first one's state instead of processing it again.
-screen | grep -E "prompt [0-9]+ tokens \([1-9][0-9]* reused\)" >/dev/null || { echo "no reuse"; screen; exit 1; }
+# The second turn's summary, which says that it reused the first turn's state instead of
+# processing it again (the first turn's says "0 reused"). Not by counting summaries: where the
+# tiny model decodes ~4000 tok/s, the first reply runs to ~15000 tokens and pushes its own
+# summary out of the 200 captured lines (this failed 1 run in 25 here, and once in CI).
+wait_for "prompt [0-9]+ tokens \([1-9][0-9]* reused\).*stopped: interrupted" 60
 
 tmux send-keys -t "$session" "/think" Enter
 wait_for "mode: thinking"
