@@ -166,15 +166,15 @@ void run(Isa isa, const WeightMatrix& weight, int64_t row_begin, int64_t row_cou
       quantize_rows(x, tokens, weight.cols, activations.padded_cols, avx2_fp4_gemm, quantized);
       activations.q = quantized.q.data();
       activations.q_scale = quantized.q_scale.data();
-    }
-    if (isa == Isa::Avx2 && !avx2_gemm) {  // vpmaddubsw on the int8 split of 64-column groups
-      split_int8_rows(quantized, tokens, weight.cols, activations.padded_cols, activations.padded128,
-                      activations.padded256, 64, quantized);
-      activations.q8_high = quantized.high.data();
-      activations.q8_low = quantized.low.data();
-      activations.q8_block_bias = quantized.block_bias.data();
-      activations.q8_block_scale = quantized.block_scale.data();
-    } else if (isa != Isa::Scalar && isa != Isa::Avx2) {  // vpdpbusd on the split of 128-column groups
+      if (isa == Isa::Avx2 && !avx2_gemm) {  // vpmaddubsw on the int8 split of 64-column groups
+        split_int8_rows(quantized, tokens, weight.cols, activations.padded_cols, activations.padded128,
+                        activations.padded256, 64, quantized);
+        activations.q8_high = quantized.high.data();
+        activations.q8_low = quantized.low.data();
+        activations.q8_block_bias = quantized.block_bias.data();
+        activations.q8_block_scale = quantized.block_scale.data();
+      }
+    } else {  // the AVX-512 levels: vpdpbusd on the split of 128-column groups
       prepare_vnni_rows(isa, x, tokens, weight.cols, quantized);
       activations.q8_high = quantized.high.data();
       activations.q8_low = quantized.low.data();

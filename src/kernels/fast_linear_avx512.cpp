@@ -151,33 +151,53 @@ inline __m512 float_weights(const uint8_t* row, int64_t c, __mmask16 mask) {
 }
 
 // How far ahead the one-token BF16/F32 kernel prefetches when it reads one row alone (the rows
-// left over by float_row_group). It read the whole LM head one row at a time until float_row_group:
-// a one-thread decode's head at 2K (BF16, 1.06 GB) on the Zen 5 machine, alternated 5×: 28.4–29.0
-// ms at 4 KiB, 30.4–31.7 at the other kernels' 8 KiB (2 KiB 29.0–29.6, 16 KiB 30.2–30.5).
+// left over by float_row_group, and a several-token call's last token). It read the whole LM head
+// one row at a time until float_row_group: a one-thread decode's head at 2K (BF16, 1.06 GB) on the
+// Zen 5 machine, alternated 5×: 28.4–29.0 ms at 4 KiB, 30.4–31.7 at the other kernels' 8 KiB
+// (2 KiB 29.0–29.6, 16 KiB 30.2–30.5).
 constexpr int64_t kFloatRowPrefetchBytes = 4096;
 
-// One token: four FMA chains, so that the loop waits on loads rather than on FMA latency.
-// Always inlined: called from two places, GCC 12 made it a function of its own, and a call per
-// row of the LM head (129280 rows) cost a one-thread decode 0.3–0.6 ms per token.
-template <bool kBf16>
-__attribute__((always_inline)) inline float float_row_single(const uint8_t* row, int64_t cols, const float* x) {
+// One token, R rows sharing each load of the activations: four FMA chains per row, so that the
+// loop waits on loads rather than on FMA latency, each row's the same whatever R is (the same
+// bits alone and in a group). Each row is prefetched kAhead bytes ahead.
+// Always inlined: with several callers GCC 12 made it a function of its own, and a call per row
+// of the LM head (129280 rows) cost a one-thread decode 0.3–0.6 ms per token.
+template <int R, bool kBf16, int64_t kAhead>
+__attribute__((always_inline)) inline void float_rows_dot(const uint8_t* const* row, int64_t cols, const float* x,
+                                                          float* out) {
   constexpr int64_t kBytes = kBf16 ? 2 : 4;
-  __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+  __m512 s0[R], s1[R], s2[R], s3[R];
+  for (int r = 0; r < R; ++r) s0[r] = s1[r] = s2[r] = s3[r] = _mm512_setzero_ps();
   int64_t c = 0;
   for (; c + 64 <= cols; c += 64) {
-    for (int64_t line = 0; line < 64 * kBytes; line += 64) {
-      _mm_prefetch(reinterpret_cast<const char*>(row + c * kBytes + line + kFloatRowPrefetchBytes), _MM_HINT_T0);
+    const __m512 x0 = _mm512_loadu_ps(x + c), x1 = _mm512_loadu_ps(x + c + 16);
+    const __m512 x2 = _mm512_loadu_ps(x + c + 32), x3 = _mm512_loadu_ps(x + c + 48);
+    for (int r = 0; r < R; ++r) {
+      for (int64_t line = 0; line < 64 * kBytes; line += 64) {
+        _mm_prefetch(reinterpret_cast<const char*>(row[r] + c * kBytes + line + kAhead), _MM_HINT_T0);
+      }
+      s0[r] = _mm512_fmadd_ps(float_weights<kBf16>(row[r], c, 0xFFFF), x0, s0[r]);
+      s1[r] = _mm512_fmadd_ps(float_weights<kBf16>(row[r], c + 16, 0xFFFF), x1, s1[r]);
+      s2[r] = _mm512_fmadd_ps(float_weights<kBf16>(row[r], c + 32, 0xFFFF), x2, s2[r]);
+      s3[r] = _mm512_fmadd_ps(float_weights<kBf16>(row[r], c + 48, 0xFFFF), x3, s3[r]);
     }
-    s0 = _mm512_fmadd_ps(float_weights<kBf16>(row, c, 0xFFFF), _mm512_loadu_ps(x + c), s0);
-    s1 = _mm512_fmadd_ps(float_weights<kBf16>(row, c + 16, 0xFFFF), _mm512_loadu_ps(x + c + 16), s1);
-    s2 = _mm512_fmadd_ps(float_weights<kBf16>(row, c + 32, 0xFFFF), _mm512_loadu_ps(x + c + 32), s2);
-    s3 = _mm512_fmadd_ps(float_weights<kBf16>(row, c + 48, 0xFFFF), _mm512_loadu_ps(x + c + 48), s3);
   }
   for (; c < cols; c += 16) {
     const __mmask16 mask = tail_mask(cols - c);
-    s0 = _mm512_fmadd_ps(float_weights<kBf16>(row, c, mask), _mm512_maskz_loadu_ps(mask, x + c), s0);
+    const __m512 xt = _mm512_maskz_loadu_ps(mask, x + c);
+    for (int r = 0; r < R; ++r) s0[r] = _mm512_fmadd_ps(float_weights<kBf16>(row[r], c, mask), xt, s0[r]);
   }
-  return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
+  for (int r = 0; r < R; ++r) {
+    out[r] = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0[r], s1[r]), _mm512_add_ps(s2[r], s3[r])));
+  }
+}
+
+// Always inlined too, for the same reason: it serves a row at a time.
+template <bool kBf16>
+__attribute__((always_inline)) inline float float_row_single(const uint8_t* row, int64_t cols, const float* x) {
+  float out;
+  float_rows_dot<1, kBf16, kFloatRowPrefetchBytes>(&row, cols, x, &out);
+  return out;
 }
 
 template <int TB, bool kBf16>
@@ -205,9 +225,8 @@ void float_row(const uint8_t* row, int64_t cols, const Activations& x, int64_t t
   for (int t = 0; t < TB; ++t) out[t * out_stride] = _mm512_reduce_add_ps(sums[t]);
 }
 
-// One token, R rows from R parts of the range sharing each load of the activations, with
-// float_row_single's arithmetic for each row (the same bits), each stream prefetched
-// kFloatGroupPrefetchBytes ahead like the FP4 and FP8 kernels' four.
+// One token, R rows from R parts of the range, each stream prefetched kFloatGroupPrefetchBytes
+// ahead like the FP4 and FP8 kernels' four.
 // - The hyper-connection mixes (F32, 24 × 16384: 64 KB of activations, too many to stay in L1
 //   beside the weight stream) one row at a time read 38.5 GB/s back to back and 23 GB/s between
 //   other products in a harness; four at a time 42.9 and 31.6.
@@ -218,37 +237,9 @@ constexpr int64_t kFloatGroupPrefetchBytes = 2048;
 
 template <int R, bool kBf16>
 void float_row_group(const RowGroup<R>& rows, const WeightMatrix& w, const Activations& x, float* out) {
-  constexpr int64_t kBytes = kBf16 ? 2 : 4;
-  const int64_t cols = w.cols;
   const uint8_t* row[R];
-  __m512 s0[R], s1[R], s2[R], s3[R];
-  for (int r = 0; r < R; ++r) {
-    row[r] = w.weight.data + rows.row[r] * cols * kBytes;
-    s0[r] = s1[r] = s2[r] = s3[r] = _mm512_setzero_ps();
-  }
-  int64_t c = 0;
-  for (; c + 64 <= cols; c += 64) {
-    const __m512 x0 = _mm512_loadu_ps(x.f32 + c), x1 = _mm512_loadu_ps(x.f32 + c + 16);
-    const __m512 x2 = _mm512_loadu_ps(x.f32 + c + 32), x3 = _mm512_loadu_ps(x.f32 + c + 48);
-    for (int r = 0; r < R; ++r) {
-      for (int64_t line = 0; line < 64 * kBytes; line += 64) {
-        _mm_prefetch(reinterpret_cast<const char*>(row[r] + c * kBytes + line + kFloatGroupPrefetchBytes),
-                     _MM_HINT_T0);
-      }
-      s0[r] = _mm512_fmadd_ps(float_weights<kBf16>(row[r], c, 0xFFFF), x0, s0[r]);
-      s1[r] = _mm512_fmadd_ps(float_weights<kBf16>(row[r], c + 16, 0xFFFF), x1, s1[r]);
-      s2[r] = _mm512_fmadd_ps(float_weights<kBf16>(row[r], c + 32, 0xFFFF), x2, s2[r]);
-      s3[r] = _mm512_fmadd_ps(float_weights<kBf16>(row[r], c + 48, 0xFFFF), x3, s3[r]);
-    }
-  }
-  for (; c < cols; c += 16) {
-    const __mmask16 mask = tail_mask(cols - c);
-    const __m512 xt = _mm512_maskz_loadu_ps(mask, x.f32 + c);
-    for (int r = 0; r < R; ++r) s0[r] = _mm512_fmadd_ps(float_weights<kBf16>(row[r], c, mask), xt, s0[r]);
-  }
-  for (int r = 0; r < R; ++r) {
-    out[r] = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0[r], s1[r]), _mm512_add_ps(s2[r], s3[r])));
-  }
+  for (int r = 0; r < R; ++r) row[r] = w.weight.data + rows.row[r] * w.cols * (kBf16 ? 2 : 4);
+  float_rows_dot<R, kBf16, kFloatGroupPrefetchBytes>(row, w.cols, x.f32, out);
 }
 
 template <bool kBf16>
