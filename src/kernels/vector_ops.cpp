@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "core/number_formats.h"
@@ -83,10 +84,30 @@ void fp4_index_scores_scalar(const int8_t* q, const float* q_scale, const float*
   }
 }
 
+void softmax_with_extra_scalar(float* row, int64_t n, float extra) {
+  float max = -std::numeric_limits<float>::infinity();
+  for (int64_t j = 0; j < n; ++j) max = std::max(max, row[j]);
+  float denominator = std::exp(extra - max);
+  for (int64_t j = 0; j < n; ++j) denominator += (row[j] = std::exp(row[j] - max));
+  for (int64_t j = 0; j < n; ++j) row[j] /= denominator;
+}
+
+void swiglu_scalar(float* gate, const float* up, int64_t n, float limit, float weight) {
+  for (int64_t i = 0; i < n; ++i) {
+    float g = gate[i], u = up[i];
+    if (limit > 0.0f) {
+      u = std::clamp(u, -limit, limit);
+      g = std::min(g, limit);
+    }
+    const float silu = g / (1.0f + std::exp(-g));
+    gate[i] = silu * u * weight;
+  }
+}
+
 const VectorOps& scalar_ops() {
   static const VectorOps ops = {dot, axpy, scores_by_rows<dot>, weighted_sums_by_rows<axpy>,
                                 decode_fp4_blocks32_scalar, fp4_key_scores_scalar, index_scores_scalar,
-                                fp4_index_scores_scalar};
+                                fp4_index_scores_scalar, softmax_with_extra_scalar, swiglu_scalar};
   return ops;
 }
 

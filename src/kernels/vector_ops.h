@@ -48,6 +48,14 @@ struct VectorOps {
   void (*fp4_index_scores)(const int8_t* q, const float* q_scale, const float* w, int64_t tokens, int64_t heads,
                            int64_t dim, const uint8_t* keys, int64_t key_stride, int64_t n, float* out,
                            int64_t out_stride);
+  // Attention's softmax with one logit more in the denominator only (the head's sink, spec §6.6):
+  // row[j] ← exp(row[j] − m) / (exp(extra − m) + Σ_k exp(row[k] − m)), m the row's maximum.
+  // The SIMD versions' exp is a polynomial within ~2 ulp of std::exp.
+  void (*softmax_with_extra)(float* row, int64_t n, float extra);
+  // The routed experts' clamped SwiGLU (spec §7.2), weighted: for i < n, with g = gate[i] and
+  // u = up[i] both clamped when limit > 0 (u to ±limit, g from above only),
+  // gate[i] ← g / (1 + exp(−g)) · u · weight.
+  void (*swiglu)(float* gate, const float* up, int64_t n, float limit, float weight);
 };
 
 const VectorOps& vector_ops();            // for active_isa()
@@ -66,6 +74,10 @@ void index_scores_scalar(const float* q, const float* w, int64_t tokens, int64_t
 void fp4_index_scores_scalar(const int8_t* q, const float* q_scale, const float* w, int64_t tokens, int64_t heads,
                              int64_t dim, const uint8_t* keys, int64_t key_stride, int64_t n, float* out,
                              int64_t out_stride);
+// The scalar definitions of VectorOps::softmax_with_extra and swiglu (std::exp, sums in order),
+// which the exact numerics use too.
+void softmax_with_extra_scalar(float* row, int64_t n, float extra);
+void swiglu_scalar(float* gate, const float* up, int64_t n, float limit, float weight);
 const VectorOps& scalar_ops();
 const VectorOps& avx2_ops();
 const VectorOps& avx512_ops();

@@ -615,11 +615,84 @@ void fp4_index_scores(const int8_t* q, const float* q_scale, const float* w, int
   }
 }
 
+
+// e^x with the AVX-512 version's arithmetic, to the same bits: the same range reduction and
+// polynomial, then 2^n in two factors (each a normal float32), which round once as scalef does.
+inline __m256 exp8(__m256 x) {
+  x = _mm256_max_ps(_mm256_set1_ps(-104.0f), _mm256_min_ps(_mm256_set1_ps(89.0f), x));
+  const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+  __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+  p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+  const __m256i whole = _mm256_cvtps_epi32(n);
+  const __m256i first = _mm256_srai_epi32(whole, 1), second = _mm256_sub_epi32(whole, first);
+  const __m256i bias = _mm256_set1_epi32(127);
+  const __m256 first_power = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(first, bias), 23));
+  const __m256 second_power = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(second, bias), 23));
+  return _mm256_mul_ps(_mm256_mul_ps(p, first_power), second_power);
+}
+
+// As the AVX-512 version: sixteen lane sums (here two vectors of eight), added in lane order.
+void softmax_with_extra(float* row, int64_t n, float extra) {
+  if (n <= 0) return;
+  __m256 max8 = _mm256_set1_ps(-__builtin_inff());
+  for (int64_t j = 0; j < n; j += 8) {
+    const __m256i m = lanes_below(n - j);
+    max8 = _mm256_max_ps(max8, _mm256_blendv_ps(max8, _mm256_maskload_ps(row + j, m), _mm256_castsi256_ps(m)));
+  }
+  alignas(32) float lanes[16];
+  _mm256_store_ps(lanes, max8);
+  float max = lanes[0];
+  for (int k = 1; k < 8; ++k) max = max > lanes[k] ? max : lanes[k];
+  const __m256 shift = _mm256_set1_ps(max);
+  __m256 sums[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
+  for (int64_t j = 0; j < n; j += 8) {
+    const __m256i m = lanes_below(n - j);
+    const __m256 e = _mm256_and_ps(exp8(_mm256_sub_ps(_mm256_maskload_ps(row + j, m), shift)), _mm256_castsi256_ps(m));
+    _mm256_maskstore_ps(row + j, m, e);
+    sums[(j / 8) % 2] = _mm256_add_ps(sums[(j / 8) % 2], e);
+  }
+  _mm256_store_ps(lanes, sums[0]);
+  _mm256_store_ps(lanes + 8, sums[1]);
+  float sum = 0.0f;
+  for (float lane : lanes) sum += lane;
+  const __m256 divisor = _mm256_set1_ps(__builtin_expf(extra - max) + sum);
+  for (int64_t j = 0; j < n; j += 8) {
+    const __m256i m = lanes_below(n - j);
+    _mm256_maskstore_ps(row + j, m, _mm256_div_ps(_mm256_maskload_ps(row + j, m), divisor));
+  }
+}
+
+void swiglu(float* gate, const float* up, int64_t n, float limit, float weight) {
+  const bool clamp = limit > 0.0f;
+  const __m256 high = _mm256_set1_ps(limit), low = _mm256_set1_ps(-limit), w = _mm256_set1_ps(weight);
+  const __m256 one = _mm256_set1_ps(1.0f);
+  for (int64_t i = 0; i < n; i += 8) {
+    const __m256i m = lanes_below(n - i);
+    __m256 g = _mm256_maskload_ps(gate + i, m), u = _mm256_maskload_ps(up + i, m);
+    if (clamp) {
+      u = _mm256_max_ps(low, _mm256_min_ps(high, u));
+      g = _mm256_min_ps(high, g);
+    }
+    const __m256 silu = _mm256_div_ps(g, _mm256_add_ps(one, exp8(_mm256_sub_ps(_mm256_setzero_ps(), g))));
+    _mm256_maskstore_ps(gate + i, m, _mm256_mul_ps(_mm256_mul_ps(silu, u), w));
+  }
+}
+
 }  // namespace
 
 const VectorOps& avx2_ops() {
-  static const VectorOps ops = {dot, axpy, scores, weighted_sums, decode_fp4_blocks32, fp4_key_scores,
-                                index_scores,  fp4_index_scores};
+  static const VectorOps ops = {dot,          axpy,           scores,
+                                weighted_sums, decode_fp4_blocks32, fp4_key_scores,
+                                index_scores,  fp4_index_scores,    softmax_with_extra,
+                                swiglu};
   return ops;
 }
 

@@ -292,6 +292,71 @@ void index_scores(const float* q, const float* w, int64_t tokens, int64_t heads,
   }
 }
 
+
+// e^x within ~2 ulp (x beyond float32's range gives 0 or +inf, NaN stays NaN): x = n·ln2 + r with
+// |r| ≤ ln2/2, ln2 in two parts so that r is exact; e^r by Cephes' degree-7 polynomial; then
+// scalef multiplies by 2^n, down into the subnormals.
+inline __m512 exp16(__m512 x) {
+  // min/max return their second operand when either is NaN: x second keeps a NaN.
+  x = _mm512_max_ps(_mm512_set1_ps(-104.0f), _mm512_min_ps(_mm512_set1_ps(89.0f), x));
+  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+  p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+  return _mm512_scalef_ps(p, n);
+}
+
+void softmax_with_extra(float* row, int64_t n, float extra) {
+  if (n <= 0) return;
+  __m512 max16 = _mm512_set1_ps(-__builtin_inff());
+  for (int64_t j = 0; j < n; j += 16) {
+    max16 = _mm512_mask_max_ps(max16, mask_for(n - j), max16, _mm512_loadu_ps(row + j));
+  }
+  const float max = _mm512_reduce_max_ps(max16);
+  const __m512 shift = _mm512_set1_ps(max);
+  __m512 sum16 = _mm512_setzero_ps();
+  for (int64_t j = 0; j < n; j += 16) {
+    const __mmask16 m = mask_for(n - j);
+    const __m512 e = exp16(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, row + j), shift));
+    _mm512_mask_storeu_ps(row + j, m, e);
+    sum16 = _mm512_mask_add_ps(sum16, m, sum16, e);
+  }
+  // The lanes added in order, as the AVX2 version adds its two vectors': the same bits there.
+  alignas(64) float lanes[16];
+  _mm512_store_ps(lanes, sum16);
+  float sum = 0.0f;
+  for (float lane : lanes) sum += lane;
+  const float denominator = __builtin_expf(extra - max) + sum;
+  const __m512 divisor = _mm512_set1_ps(denominator);
+  for (int64_t j = 0; j < n; j += 16) {
+    const __mmask16 m = mask_for(n - j);
+    _mm512_mask_storeu_ps(row + j, m, _mm512_div_ps(_mm512_maskz_loadu_ps(m, row + j), divisor));
+  }
+}
+
+void swiglu(float* gate, const float* up, int64_t n, float limit, float weight) {
+  const bool clamp = limit > 0.0f;
+  const __m512 high = _mm512_set1_ps(limit), low = _mm512_set1_ps(-limit), w = _mm512_set1_ps(weight);
+  const __m512 one = _mm512_set1_ps(1.0f);
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 m = mask_for(n - i);
+    __m512 g = _mm512_maskz_loadu_ps(m, gate + i), u = _mm512_maskz_loadu_ps(m, up + i);
+    if (clamp) {
+      u = _mm512_max_ps(low, _mm512_min_ps(high, u));
+      g = _mm512_min_ps(high, g);
+    }
+    const __m512 silu = _mm512_div_ps(g, _mm512_add_ps(one, exp16(_mm512_sub_ps(_mm512_setzero_ps(), g))));
+    _mm512_mask_storeu_ps(gate + i, m, _mm512_mul_ps(_mm512_mul_ps(silu, u), w));
+  }
+}
+
 }  // namespace
 
 const VectorOps& avx512_ops() {
@@ -303,7 +368,9 @@ const VectorOps& avx512_ops() {
                                 avx2_ops().decode_fp4_blocks32,
                                 avx2_ops().fp4_key_scores,
                                 index_scores,
-                                avx2_ops().fp4_index_scores};
+                                avx2_ops().fp4_index_scores,
+                                softmax_with_extra,
+                                swiglu};
   return ops;
 }
 

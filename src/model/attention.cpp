@@ -196,14 +196,7 @@ void Attention::attend(const float* q, const AttentionState& state, int64_t posi
       thread_local std::vector<float> weights;  // kept between calls, like `decoded`
       if (weights.size() < static_cast<size_t>(count * n)) weights.resize(static_cast<size_t>(count * n));
       ops.scores(q + head_begin * head_dim, count, head_dim, values.data(), n, head_dim, scale, weights.data());
-      for (int64_t i = 0; i < count; ++i) {
-        float* row = weights.data() + i * n;
-        float max = -std::numeric_limits<float>::infinity();
-        for (int64_t j = 0; j < n; ++j) max = std::max(max, row[j]);
-        float denominator = std::exp(sink_[head_begin + i] - max);
-        for (int64_t j = 0; j < n; ++j) denominator += (row[j] = std::exp(row[j] - max));
-        for (int64_t j = 0; j < n; ++j) row[j] /= denominator;
-      }
+      for (int64_t i = 0; i < count; ++i) ops.softmax_with_extra(weights.data() + i * n, n, sink_[head_begin + i]);
       ops.weighted_sums(weights.data(), count, values.data(), n, head_dim, out + head_begin * head_dim, head_dim);
       for (int64_t h = head_begin; h < head_end; ++h) {
         rope_.rotate(out + h * head_dim + head_dim - rope_dim, position, /*inverse=*/true);

@@ -8,6 +8,7 @@
 
 #include "core/scratch.h"
 #include "core/thread_pool.h"
+#include "kernels/vector_ops.h"
 #include "model/linear_map.h"
 #include "model/hyper_connections.h"
 
@@ -113,15 +114,11 @@ void Moe::add_expert(const ExpertWeights& expert, const float* x, int64_t rows, 
   Scratch<float> gate(static_cast<size_t>(rows * inter)), up(gate.size()), down(static_cast<size_t>(rows * dim));
   apply_linear(numerics_, expert.w1, x, rows, gate.data(), ActivationQuant::Allowed);
   apply_linear(numerics_, expert.w3, x, rows, up.data(), ActivationQuant::Allowed);
-  for (int64_t i = 0; i < rows * inter; ++i) {
-    // §7.2: the up projection is clamped on both sides, the gate from above only.
-    float g = gate[i], u = up[i];
-    if (limit_ > 0.0f) {
-      u = std::clamp(u, -limit_, limit_);
-      g = std::min(g, limit_);
-    }
-    const float silu = g / (1.0f + std::exp(-g));
-    gate[i] = silu * u * (routing_weight ? routing_weight[i / inter] : 1.0f);
+  // §7.2: the up projection is clamped on both sides, the gate from above only. The fast numerics
+  // take the SIMD exp: std::exp cost a one-thread decode ~0.2 ms per token (57K calls).
+  const auto swiglu = numerics_.fast_kernels() ? vector_ops().swiglu : vector_kernels::swiglu_scalar;
+  for (int64_t r = 0; r < rows; ++r) {
+    swiglu(gate.data() + r * inter, up.data() + r * inter, inter, limit_, routing_weight ? routing_weight[r] : 1.0f);
   }
   apply_linear(numerics_, expert.w2, gate.data(), rows, down.data(), ActivationQuant::Allowed);
   for (int64_t i = 0; i < rows * dim; ++i) out[i] += down[i];

@@ -320,3 +320,124 @@ TEST(VectorOps, Fp4QueriesBecomeInt8OnlyWhenExactAndWithinRange) {
 
 }  // namespace
 }  // namespace lightseek
+
+namespace lightseek {
+namespace {
+
+// The SIMD exp is a polynomial, not std::exp: each value within a few ulp of the definition's
+// (`relative`), or within `absolute` where the definition's exp underflows or overflows.
+void expect_close_to_definition(float value, float definition, double relative, double absolute,
+                                const std::string& where) {
+  if (std::isnan(definition)) {
+    EXPECT_TRUE(std::isnan(value)) << where;
+    return;
+  }
+  EXPECT_NEAR(value, definition, relative * std::fabs(definition) + absolute) << where;
+}
+
+TEST(VectorOps, SoftmaxWithAnExtraLogitOfEveryIsaMatchesTheDefinition) {
+  for (Isa isa : supported_isas()) {
+    const VectorOps& ops = vector_ops_for(isa);
+    for (int64_t n : {1, 2, 7, 16, 17, 100, 640, 1001}) {
+      for (float extra : {-INFINITY, 0.5f, 30.0f}) {
+        std::vector<float> row = normal_floats(static_cast<size_t>(n) + 1, static_cast<uint32_t>(n));
+        for (float& value : row) value *= 6.0f;  // logits over several octaves of probability
+        std::vector<float> definition = row;
+        ops.softmax_with_extra(row.data(), n, extra);
+        vector_kernels::softmax_with_extra_scalar(definition.data(), n, extra);
+        double total = 0.0;
+        for (int64_t j = 0; j < n; ++j) {
+          // The denominators' float32 sums in another order: 1e-5 of it, as for sum_tolerance.
+          const std::string where = std::string(isa_name(isa)) + " n=" + std::to_string(n) + " j=" + std::to_string(j);
+          expect_close_to_definition(row[j], definition[j], 1e-5, 1e-37, where);
+          total += row[j];
+        }
+        EXPECT_EQ(row[n], definition[n]) << "wrote past the row";
+        if (extra == -INFINITY) {
+          EXPECT_NEAR(total, 1.0, 1e-5) << isa_name(isa) << " n=" << n;
+        } else if (extra == 30.0f) {
+          EXPECT_LT(total, 1e-3) << isa_name(isa) << " n=" << n;  // the sink takes the mass
+        }
+      }
+    }
+  }
+}
+
+// Two logits {0, x}: the second probability is e^x / (1 + e^x), so the exp itself is checked
+// against std::exp from 1 down to far below float32's smallest normal.
+TEST(VectorOps, SoftmaxExpFollowsStdExpOverTheWholeRange) {
+  for (Isa isa : supported_isas()) {
+    const VectorOps& ops = vector_ops_for(isa);
+    for (float x = -120.0f; x <= 0.0f; x += 0.0137f) {
+      float row[2] = {0.0f, x}, definition[2] = {0.0f, x};
+      ops.softmax_with_extra(row, 2, -INFINITY);
+      vector_kernels::softmax_with_extra_scalar(definition, 2, -INFINITY);
+      // Two ulp of the result, and of 1 + e^x in the denominator.
+      expect_close_to_definition(row[1], definition[1], 3e-7, 1e-37,
+                                 std::string(isa_name(isa)) + " x=" + std::to_string(x));
+    }
+  }
+}
+
+TEST(VectorOps, SoftmaxOfARowWithNanIsNanEverywhere) {
+  for (Isa isa : supported_isas()) {
+    std::vector<float> row = normal_floats(37, 5);
+    row[20] = NAN;
+    vector_ops_for(isa).softmax_with_extra(row.data(), 37, 0.0f);
+    for (float value : row) EXPECT_TRUE(std::isnan(value)) << isa_name(isa);
+  }
+}
+
+TEST(VectorOps, SwigluOfEveryIsaMatchesTheDefinition) {
+  for (Isa isa : supported_isas()) {
+    const VectorOps& ops = vector_ops_for(isa);
+    for (int64_t n : {1, 9, 16, 31, 2048}) {
+      for (float limit : {0.0f, 10.0f}) {
+        std::vector<float> gate = normal_floats(static_cast<size_t>(n) + 1, 7), up = normal_floats(n, 8);
+        // Gates from −120 to 120: exp(−g) both overflows and underflows; ups past the limit.
+        for (int64_t i = 0; i < n; ++i) {
+          gate[i] *= 40.0f;
+          up[i] *= 8.0f;
+        }
+        if (n > 5) gate[5] = NAN;
+        std::vector<float> definition = gate;
+        ops.swiglu(gate.data(), up.data(), n, limit, 0.37f);
+        vector_kernels::swiglu_scalar(definition.data(), up.data(), n, limit, 0.37f);
+        for (int64_t i = 0; i < n; ++i) {
+          // AVX2's exp stops at e^88: a gate below −88 gives ~1e−36 where std::exp's infinity gives 0.
+          const std::string where = std::string(isa_name(isa)) + " n=" + std::to_string(n) +
+                                    " limit=" + std::to_string(limit) + " i=" + std::to_string(i);
+          expect_close_to_definition(gate[i], definition[i], 1e-6, 1e-30, where);
+        }
+        EXPECT_EQ(gate[n], definition[n]) << "wrote past the row";
+      }
+    }
+  }
+}
+
+// AVX2 computes the exp and the denominators as AVX-512 does, so a model's fast numerics do not
+// depend on which of the two runs them (in this step).
+TEST(VectorOps, SoftmaxAndSwigluGiveTheSameBitsOnAvx2AndAvx512) {
+  const std::vector<Isa> isas = supported_isas();
+  if (std::ranges::find(isas, Isa::Avx512) == isas.end()) GTEST_SKIP() << "this CPU has no AVX-512";
+  const VectorOps& avx2 = vector_ops_for(Isa::Avx2);
+  const VectorOps& avx512 = vector_ops_for(Isa::Avx512);
+  for (int64_t n : {1, 8, 15, 16, 17, 33, 640, 1001}) {
+    std::vector<float> row = normal_floats(static_cast<size_t>(n), 21);
+    for (float& value : row) value *= 30.0f;  // down to e^-200: both ends of the exp's range
+    std::vector<float> other = row;
+    avx2.softmax_with_extra(row.data(), n, 1.25f);
+    avx512.softmax_with_extra(other.data(), n, 1.25f);
+    EXPECT_EQ(0, std::memcmp(row.data(), other.data(), row.size() * sizeof(float))) << "softmax n=" << n;
+
+    std::vector<float> gate = normal_floats(static_cast<size_t>(n), 22), up = normal_floats(static_cast<size_t>(n), 23);
+    for (float& value : gate) value *= 60.0f;
+    std::vector<float> other_gate = gate;
+    avx2.swiglu(gate.data(), up.data(), n, 0.0f, 0.5f);
+    avx512.swiglu(other_gate.data(), up.data(), n, 0.0f, 0.5f);
+    EXPECT_EQ(0, std::memcmp(gate.data(), other_gate.data(), gate.size() * sizeof(float))) << "swiglu n=" << n;
+  }
+}
+
+}  // namespace
+}  // namespace lightseek
