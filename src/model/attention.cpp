@@ -82,11 +82,9 @@ void Attention::forward(const float* a, int64_t rows, const std::vector<Segment>
       const int64_t row = segment.offset + i;
       const int64_t position = segment.start + i;
       float* qt = q.data() + row * heads * head_dim;
-      for (int64_t h = 0; h < heads; ++h) {  // per-head norm without weight, then RoPE
-        float* head = qt + h * head_dim;
-        rms_norm(head, head_dim, nullptr, eps, head);
-        rope_.rotate(head + head_dim - rope_dim, position);
-      }
+      // Per-head norm without weight, then RoPE.
+      for (int64_t h = 0; h < heads; ++h) rms_norm(qt + h * head_dim, head_dim, nullptr, eps, qt + h * head_dim);
+      rope_.rotate_heads(qt + head_dim - rope_dim, heads, head_dim, position);
       float* kvt = kv.data() + row * head_dim;
       rms_norm(kvt, head_dim, kv_norm_.data(), eps, kvt);
       rope_.rotate(kvt + head_dim - rope_dim, position);
@@ -198,9 +196,8 @@ void Attention::attend(const float* q, const AttentionState& state, int64_t posi
       ops.scores(q + head_begin * head_dim, count, head_dim, values.data(), n, head_dim, scale, weights.data());
       for (int64_t i = 0; i < count; ++i) ops.softmax_with_extra(weights.data() + i * n, n, sink_[head_begin + i]);
       ops.weighted_sums(weights.data(), count, values.data(), n, head_dim, out + head_begin * head_dim, head_dim);
-      for (int64_t h = head_begin; h < head_end; ++h) {
-        rope_.rotate(out + h * head_dim + head_dim - rope_dim, position, /*inverse=*/true);
-      }
+      float* rope_channels = out + head_begin * head_dim + head_dim - rope_dim;
+      rope_.rotate_heads(rope_channels, count, head_dim, position, /*inverse=*/true);
     });
     return;
   }

@@ -29,9 +29,9 @@ Indexer::Indexer(const ModelConfig& config, const IndexerWeights& weights, int r
 void Indexer::project(const float* cq, const float* a, int64_t tokens, int64_t start, float* q, float* w) const {
   apply_linear(numerics_, wq_b_, cq, tokens, q, ActivationQuant::Allowed);
   for (int64_t t = 0; t < tokens; ++t) {
+    rope_.rotate_heads(q + t * heads_ * dim_ + dim_ - rope_dim_, heads_, dim_, start + t);
     for (int64_t h = 0; h < heads_; ++h) {
       float* head = q + (t * heads_ + h) * dim_;
-      rope_.rotate(head + dim_ - rope_dim_, start + t);
       if (numerics_.kv_roundtrip()) {
         hadamard_transform(head, dim_);
         fp4_roundtrip_blocks(head, dim_, 32);

@@ -30,16 +30,25 @@ RopeTable::RopeTable(const ModelConfig& config, bool compressed_layer) : rope_di
   }
 }
 
-void RopeTable::rotate(float* x, int64_t position, bool inverse) const {
+void RopeTable::rotate_heads(float* x, int64_t count, int64_t stride, int64_t position, bool inverse) const {
   const float sign = inverse ? -1.0f : 1.0f;
-  for (size_t i = 0; i < frequencies_.size(); ++i) {
+  const size_t pairs = frequencies_.size();
+  thread_local std::vector<float> cosines, sines;
+  cosines.resize(pairs);
+  sines.resize(pairs);
+  for (size_t i = 0; i < pairs; ++i) {
     const float angle = static_cast<float>(position) * frequencies_[i];
-    const float cosine = std::cos(angle);
-    const float sine = sign * std::sin(angle);
-    const float even = x[2 * i];
-    const float odd = x[2 * i + 1];
-    x[2 * i] = even * cosine - odd * sine;
-    x[2 * i + 1] = even * sine + odd * cosine;
+    cosines[i] = std::cos(angle);
+    sines[i] = sign * std::sin(angle);
+  }
+  for (int64_t h = 0; h < count; ++h) {
+    float* head = x + h * stride;
+    for (size_t i = 0; i < pairs; ++i) {
+      const float even = head[2 * i];
+      const float odd = head[2 * i + 1];
+      head[2 * i] = even * cosines[i] - odd * sines[i];
+      head[2 * i + 1] = even * sines[i] + odd * cosines[i];
+    }
   }
 }
 

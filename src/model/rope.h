@@ -16,7 +16,10 @@ class RopeTable {
 
   // Rotates the rope_dim channels at `x` (the tail of a head) by +position, or by −position when
   // `inverse` (the de-rotation of attention outputs).
-  void rotate(float* x, int64_t position, bool inverse = false) const;
+  void rotate(float* x, int64_t position, bool inverse = false) const { rotate_heads(x, 1, 0, position, inverse); }
+  // The same for `count` heads, head h's channels at x + h·stride: the angles' sines and cosines
+  // once for all of them (a token's 64 query heads had each computed the same 32 again).
+  void rotate_heads(float* x, int64_t count, int64_t stride, int64_t position, bool inverse = false) const;
 
   const std::vector<float>& frequencies() const { return frequencies_; }
 
