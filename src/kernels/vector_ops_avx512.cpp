@@ -317,7 +317,8 @@ void softmax_with_extra(float* row, int64_t n, float extra) {
   if (n <= 0) return;
   __m512 max16 = _mm512_set1_ps(-__builtin_inff());
   for (int64_t j = 0; j < n; j += 16) {
-    max16 = _mm512_mask_max_ps(max16, mask_for(n - j), max16, _mm512_loadu_ps(row + j));
+    const __mmask16 m = mask_for(n - j);
+    max16 = _mm512_mask_max_ps(max16, m, max16, _mm512_maskz_loadu_ps(m, row + j));
   }
   const float max = _mm512_reduce_max_ps(max16);
   const __m512 shift = _mm512_set1_ps(max);
