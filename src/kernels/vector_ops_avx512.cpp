@@ -5,6 +5,7 @@
 #include <immintrin.h>
 
 #include "kernels/avx2_conversions.h"
+#include "kernels/exp_polynomial.h"
 
 namespace lightseek::vector_kernels {
 namespace {
@@ -293,22 +294,17 @@ void index_scores(const float* q, const float* w, int64_t tokens, int64_t heads,
 }
 
 
-// e^x within ~2 ulp (x beyond float32's range gives 0 or +inf, NaN stays NaN): x = n·ln2 + r with
-// |r| ≤ ln2/2, ln2 in two parts so that r is exact; e^r by Cephes' degree-7 polynomial; then
-// scalef multiplies by 2^n, down into the subnormals.
+// e^x within ~2 ulp (x beyond float32's range gives 0 or +inf, NaN stays NaN), in the steps of
+// kernels/exp_polynomial.h; scalef multiplies by 2^n, down into the subnormals.
 inline __m512 exp16(__m512 x) {
+  using namespace exp_polynomial;
   // min/max return their second operand when either is NaN: x second keeps a NaN.
-  x = _mm512_max_ps(_mm512_set1_ps(-104.0f), _mm512_min_ps(_mm512_set1_ps(89.0f), x));
-  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
-  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
-  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+  x = _mm512_max_ps(_mm512_set1_ps(kLowest), _mm512_min_ps(_mm512_set1_ps(kHighest), x));
+  const __m512 n =
+      _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(kLog2e)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  const __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(kLn2Low), _mm512_fnmadd_ps(n, _mm512_set1_ps(kLn2High), x));
+  __m512 p = _mm512_set1_ps(kCoefficients[0]);
+  for (int i = 1; i <= kDegree; ++i) p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(kCoefficients[i]));
   p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
   return _mm512_scalef_ps(p, n);
 }
