@@ -181,7 +181,9 @@ INSTANTIATE_TEST_SUITE_P(
                       Shape{WeightFormat::FP4_E2M1_BLOCK32, 23, 1024, 1},
                       Shape{WeightFormat::FP8_E4M3_BLOCK128, 33, 160, 17},
                       Shape{WeightFormat::FP8_E4M3_BLOCK128, 70, 512, 1}, Shape{WeightFormat::FP8_E4M3_BLOCK128, 129, 256, 3}, Shape{WeightFormat::BF16, 40, 96, 33},
-                      Shape{WeightFormat::F32, 10, 8200, 1}, Shape{WeightFormat::BF16, 9, 8256, 1}),
+                      Shape{WeightFormat::F32, 10, 8200, 1}, Shape{WeightFormat::BF16, 9, 8256, 1},
+                      // 65 blocks of FP8 scales: more than one run of the bf16 kernel's decoded scales
+                      Shape{WeightFormat::FP8_E4M3_BLOCK128, 9, 8320, 1}),
     [](const ::testing::TestParamInfo<Shape>& info) {
       std::string name(weight_format_name(info.param.format));
       for (char& ch : name) {
