@@ -56,6 +56,23 @@ std::string disk_read_warning(const BenchReport& report) {
          ": the weights did not all stay in the page cache, so those figures include disk reads\n";
 }
 
+// On a shared machine the bandwidth can change between the probe before the measurements and
+// the one after (the Zen 5 VM of session 21 moved from 41.8 to 37.0 GB/s within one sweep). The
+// roofline divides by the better probe, so measurements taken at the slower pace read lower:
+// say so rather than let the fractions stand alone.
+constexpr double kProbeSpreadWarning = 0.9;
+
+std::string bandwidth_change_warning(const MachineReport& machine) {
+  const std::vector<double>& probes = machine.bandwidth_probes_gbps;
+  if (probes.size() < 2) return "";
+  const auto [low, high] = std::minmax_element(probes.begin(), probes.end());
+  if (*high <= 0 || *low >= kProbeSpreadWarning * *high) return "";
+  return format("warning: the read bandwidth moved between the probes (%.1f and %.1f GB/s): the machine changed "
+                "pace during the run; the roofline fractions divide by the better probe, so figures measured at "
+                "the slower pace read lower (rerun, or compare runs with --repetitions)\n",
+                probes.front(), probes.back());
+}
+
 nlohmann::json stages_json(const StageSeconds& seconds) {
   nlohmann::json json = nlohmann::json::object();
   for (int s = 0; s < kStages; ++s) json[std::string(stage_name(static_cast<Stage>(s)))] = seconds[static_cast<size_t>(s)];
@@ -220,6 +237,7 @@ std::string format_bench_report(const BenchReport& report) {
   }
   text += kv_growth_line(report);
   text += disk_read_warning(report);
+  text += bandwidth_change_warning(machine);
   if (!report.skipped_contexts.empty()) {
     text += "skipped (past the model's maximum position):";
     for (int64_t context : report.skipped_contexts) text += format(" %lld", static_cast<long long>(context));

@@ -220,6 +220,24 @@ TEST(BenchReportText, NamesTheMeasurementsThatReadFromDisk) {
   EXPECT_EQ(json["prefill"][0]["major_faults"], 7);
 }
 
+// A run whose probes before and after differ by more than 10% says so under the tables.
+TEST(BenchReportText, WarnsWhenTheBandwidthMovedBetweenTheProbes) {
+  BenchReport report;
+  report.model = "m";
+  report.numerics = "fast";
+  report.decode.push_back({.context = 2048, .tokens = 4, .seconds = 1, .tok_s = 4});
+  report.machine.bandwidth_probes_gbps = {42.0, 38.5};  // within 10%
+  report.machine.bandwidth_gbps = 42.0;
+  EXPECT_THAT(format_bench_report(report), ::testing::Not(HasSubstr("bandwidth moved")));
+  report.machine.bandwidth_probes_gbps = {41.8, 37.0};
+  EXPECT_THAT(format_bench_report(report),
+              HasSubstr("warning: the read bandwidth moved between the probes (41.8 and 37.0 GB/s)"));
+  report.machine.bandwidth_probes_gbps = {33.3, 42.0};
+  EXPECT_THAT(format_bench_report(report), HasSubstr("(33.3 and 42.0 GB/s)"));
+  report.machine.bandwidth_probes_gbps = {42.0};  // one probe: nothing to compare
+  EXPECT_THAT(format_bench_report(report), ::testing::Not(HasSubstr("bandwidth moved")));
+}
+
 // The tables end with "other": the time no stage accounts for (never negative).
 TEST(BenchReportText, TheLastColumnIsTheTimeNoStageAccountsFor) {
   BenchReport report;
