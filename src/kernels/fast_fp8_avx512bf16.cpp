@@ -20,6 +20,13 @@ inline __m512bh fp8_to_bf16_bits(const uint8_t* codes) {
       _mm512_and_si512(_mm512_slli_epi16(wide, 4), _mm512_set1_epi16(static_cast<short>(0x87F0))));
 }
 
+// The first `remaining` of 16 lanes: all of them from 16 on, none at 0 or below.
+inline __mmask16 lanes_below(int64_t remaining) {
+  return remaining >= 16 ? static_cast<__mmask16>(0xFFFF)
+         : remaining > 0 ? static_cast<__mmask16>((1u << remaining) - 1)
+                         : static_cast<__mmask16>(0);
+}
+
 // RB consecutive rows and TB tokens at a time, so that each row's codes are converted once for TB
 // tokens and each token's activations loaded once for RB rows. FP8 4096×4096, one thread, at 12
 // / 32 / 256 tokens: 59 / 59 / 56 GFLOP/s one row at a time (TB = 4), 104 / 115 / 105 with
@@ -99,8 +106,7 @@ void fp8_row_group(const RowGroup<R>& rows, const WeightMatrix& w, const Activat
     for (int r = 0; r < R; ++r) {  // fast_e8m0 of each: the code moved into float32's exponent
       const uint8_t* scales = w.scale.data + (rows.row[r] / 128) * scale_cols + run;
       for (int64_t i = 0; i < blocks; i += 16) {
-        const __mmask16 m = blocks - i >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << (blocks - i)) - 1);
-        const __m512i codes32 = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, scales + i));
+        const __m512i codes32 = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(lanes_below(blocks - i), scales + i));
         _mm512_store_ps(block_scales[r] + i, _mm512_castsi512_ps(_mm512_slli_epi32(codes32, 23)));
       }
     }
@@ -156,8 +162,8 @@ void split_bf16_activations(const float* x, int64_t tokens, int64_t cols, int64_
   const __m512 magnitude_bits = _mm512_castsi512_ps(_mm512_set1_epi32(0x7FFFFFFF));
   __m512 amax16 = _mm512_setzero_ps();
   for (int64_t i = 0; i < tokens * cols; i += 16) {
-    const __mmask16 m = tokens * cols - i >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << (tokens * cols - i)) - 1);
-    amax16 = _mm512_max_ps(amax16, _mm512_and_ps(_mm512_maskz_loadu_ps(m, x + i), magnitude_bits));
+    const __m512 values = _mm512_maskz_loadu_ps(lanes_below(tokens * cols - i), x + i);
+    amax16 = _mm512_max_ps(amax16, _mm512_and_ps(values, magnitude_bits));
   }
   const Fp8CodeScaling scaling = fp8_code_scaling(_mm512_reduce_max_ps(amax16));
   correction[0] = scaling.correction[0];
@@ -165,15 +171,8 @@ void split_bf16_activations(const float* x, int64_t tokens, int64_t cols, int64_
   const __m512 factor = _mm512_set1_ps(__builtin_ldexpf(1.0f, scaling.exponent));
   for (int64_t t = 0; t < tokens; ++t) {
     for (int64_t c = 0; c < padded; c += 32) {
-      const int64_t remaining_cols = cols - c;
-      const __mmask16 m0 = remaining_cols >= 16 ? 0xFFFF
-                           : remaining_cols > 0 ? static_cast<__mmask16>((1u << remaining_cols) - 1)
-                                                : 0;
-      const __mmask16 m1 = remaining_cols >= 32  ? 0xFFFF
-                           : remaining_cols > 16 ? static_cast<__mmask16>((1u << (remaining_cols - 16)) - 1)
-                                                 : 0;
-      const __m512 a = _mm512_mul_ps(_mm512_maskz_loadu_ps(m0, x + t * cols + c), factor);
-      const __m512 b = _mm512_mul_ps(_mm512_maskz_loadu_ps(m1, x + t * cols + c + 16), factor);
+      const __m512 a = _mm512_mul_ps(_mm512_maskz_loadu_ps(lanes_below(cols - c), x + t * cols + c), factor);
+      const __m512 b = _mm512_mul_ps(_mm512_maskz_loadu_ps(lanes_below(cols - c - 16), x + t * cols + c + 16), factor);
       const __m512i rounded = reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(b, a));
       const __m512 a_back =
           _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm512_castsi512_si256(rounded)), 16));
