@@ -83,13 +83,13 @@ constexpr int kDecodeStreams = 4;
 // 4 KiB 14.0–14.4, 8 KiB 14.7–15.0.
 constexpr int64_t kDecodePrefetchBytes = 2048;
 
-// R = 1 for the rows left over: the same arithmetic, so that a row's result does not depend on
-// how the threads split the range.
 // Block scales decoded per run of this many blocks, into floats on the stack: loaded and
 // broadcast in one instruction each inside the loop, where each had taken four (a byte load,
 // a shift, a move and a broadcast) and its row's pointer a register.
 constexpr int64_t kScaleRun = 64;
 
+// R = 1 for the rows left over: the same arithmetic, so that a row's result does not depend on
+// how the threads split the range.
 template <int R>
 void fp8_row_group(const RowGroup<R>& rows, const WeightMatrix& w, const Activations& x, float* out) {
   const int64_t cols = w.cols, scale_cols = cols / 128;
