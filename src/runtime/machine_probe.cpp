@@ -46,36 +46,57 @@ size_t available_memory_bytes() {
 // which is far more than one core's share of DRAM bandwidth needs.
 using Lanes = uint64_t __attribute__((vector_size(32)));
 
-uint64_t sum_lanes(const Lanes* data, size_t count) {
-  // Two halves read side by side with four accumulators each, and a prefetch of every cache line
-  // 8 KiB ahead of both: one thread needs many misses in flight to reach its share of DRAM
-  // bandwidth, and the decode kernels do the same. The probe must not read slower than they do,
-  // or the roofline fraction flatters them: on an AMD EPYC (Zen 3) VM, 4 KiB with a prefetch
-  // every other line read 7.1–8.7 GB/s on one thread while the BF16 kernel streamed 10.5.
-  const size_t half = count / 2;
-  const Lanes* first = data;
-  const Lanes* second = data + half;
-  constexpr size_t kAhead = 8192 / sizeof(Lanes);
-  Lanes a{}, b{}, c{}, d{}, e{}, f{}, g{}, h{};
-  size_t i = 0;
-  for (; i + 4 <= half; i += 4) {
-    __builtin_prefetch(first + i + kAhead);
-    __builtin_prefetch(first + i + 2 + kAhead);
-    __builtin_prefetch(second + i + kAhead);
-    __builtin_prefetch(second + i + 2 + kAhead);
-    a += first[i];
-    b += first[i + 1];
-    c += first[i + 2];
-    d += first[i + 3];
-    e += second[i];
-    f += second[i + 1];
-    g += second[i + 2];
-    h += second[i + 3];
+// One way of reading a slice: how many parts of it are read side by side, and how far ahead of
+// the loads each part is prefetched. One core's read rate depends on the misses it keeps in
+// flight, and which pattern keeps the most differs between machines and even between spells of
+// one shared machine: on the Zen 5 VM of 2026-12-01, two parts 8 KiB ahead read 42 GB/s on one
+// thread in one spell, and 33.6 in another where four parts 1 KiB ahead read 37.9 and the BF16
+// kernel's pattern 38.6. The probe takes the best of several, so that it never reads slower than
+// a kernel does and the roofline fraction does not flatter the kernels. (On an AMD EPYC Zen 3
+// VM, one part with a prefetch 4 KiB ahead of every other line had read 7.1–8.7 GB/s on one
+// thread while the BF16 kernel streamed 10.5.)
+struct ReadPattern {
+  int parts;
+  size_t ahead_bytes;
+};
+constexpr ReadPattern kReadPatterns[] = {{1, 4096}, {2, 2048}, {2, 4096}, {2, 8192},
+                                         {4, 1024}, {4, 2048}, {4, 4096}};
+
+// Each part is read 128 bytes (two cache lines) at a time, and each line prefetched once.
+template <int Parts>
+uint64_t sum_parts(const Lanes* data, size_t count, size_t ahead_lanes) {
+  const size_t part = count / Parts;
+  const Lanes* starts[Parts];
+  Lanes sums[Parts];
+  for (int p = 0; p < Parts; ++p) {
+    starts[p] = data + p * part;
+    sums[p] = Lanes{};
   }
-  for (size_t k = i; k < half; ++k) a += first[k];
-  for (size_t k = i; k < count - half; ++k) b += second[k];
-  const Lanes total = a + b + c + d + e + f + g + h;
+  size_t i = 0;
+  for (; i + 4 <= part; i += 4) {
+    for (int p = 0; p < Parts; ++p) {
+      __builtin_prefetch(starts[p] + i + ahead_lanes);
+      __builtin_prefetch(starts[p] + i + 2 + ahead_lanes);
+      sums[p] += (starts[p][i] + starts[p][i + 1]) + (starts[p][i + 2] + starts[p][i + 3]);
+    }
+  }
+  Lanes total{};
+  for (int p = 0; p < Parts; ++p) {
+    for (size_t k = i; k < part; ++k) total += starts[p][k];
+    total += sums[p];
+  }
+  for (size_t k = Parts * part; k < count; ++k) total += data[k];
   return total[0] + total[1] + total[2] + total[3];
+}
+
+uint64_t sum_lanes(const Lanes* data, size_t count, ReadPattern pattern) {
+  const size_t ahead_lanes = pattern.ahead_bytes / sizeof(Lanes);
+  switch (pattern.parts) {
+    case 1: return sum_parts<1>(data, count, ahead_lanes);
+    case 2: return sum_parts<2>(data, count, ahead_lanes);
+    default: break;
+  }
+  return sum_parts<4>(data, count, ahead_lanes);
 }
 
 // Independent FMA chains: enough of them to cover the FMA latency on both FMA ports.
@@ -177,21 +198,23 @@ double measure_read_bandwidth_gbps(int threads, size_t buffer_bytes) {
   });
 
   std::vector<uint64_t> sums(static_cast<size_t>(threads));
-  double best = 0.0, spent = 0.0;
-  for (int pass = 0; pass < 3 || (pass < 10 && spent < 0.4); ++pass) {
-    const auto start = Clock::now();
-    pool.parallel_for(threads, 1, [&](int64_t begin, int64_t end, int) {
-      for (int64_t part = begin; part < end; ++part) {
-        const size_t first = std::min(lanes, static_cast<size_t>(part) * slice);
-        sums[static_cast<size_t>(part)] = sum_lanes(buffer.get() + first, std::min(lanes, first + slice) - first);
-      }
-    });
-    const double seconds = seconds_since(start);
-    spent += seconds;
-    uint64_t total = 0;
-    for (uint64_t sum : sums) total += sum;
-    word_sink = total;
-    if (seconds > 0) best = std::max(best, static_cast<double>(lanes * sizeof(Lanes)) / seconds / 1e9);
+  double best = 0.0;
+  for (int round = 0; round < 2; ++round) {
+    for (const ReadPattern& pattern : kReadPatterns) {
+      const auto start = Clock::now();
+      pool.parallel_for(threads, 1, [&](int64_t begin, int64_t end, int) {
+        for (int64_t part = begin; part < end; ++part) {
+          const size_t first = std::min(lanes, static_cast<size_t>(part) * slice);
+          sums[static_cast<size_t>(part)] =
+              sum_lanes(buffer.get() + first, std::min(lanes, first + slice) - first, pattern);
+        }
+      });
+      const double seconds = seconds_since(start);
+      uint64_t total = 0;
+      for (uint64_t sum : sums) total += sum;
+      word_sink = total;
+      if (seconds > 0) best = std::max(best, static_cast<double>(lanes * sizeof(Lanes)) / seconds / 1e9);
+    }
   }
   return best;
 }
