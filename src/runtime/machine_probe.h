@@ -9,7 +9,7 @@
 namespace lightseek {
 
 // Best of several passes of `threads` threads summing one buffer, in GB/s (1e9 bytes): two
-// passes of each of seven access patterns (1, 2 or 4 parts of each thread's slice side by side,
+// passes of each of eight access patterns (1, 2 or 4 parts of each thread's slice side by side,
 // prefetched 1–8 KiB ahead). The buffer is `buffer_bytes` (0: 1 GiB, less when available memory
 // is short), allocated and touched once, so page faults are not measured. Takes about half a
 // second for 1 GiB.
