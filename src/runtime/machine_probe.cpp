@@ -204,6 +204,14 @@ double measure_read_bandwidth_gbps(int threads, size_t buffer_bytes) {
     for (size_t i = 0; i < count; ++i) data[i] = Lanes{i, i + 1, i + 2, i + 3};
   });
 
+  // What the sums must come to, modulo 2^64, if a pattern reads every lane exactly once: a
+  // pattern that skipped some would report a bandwidth it did not read.
+  uint64_t expected = 0;
+  for (int part = 0; part < threads; ++part) {
+    const size_t first = std::min(lanes, static_cast<size_t>(part) * slice);
+    const uint64_t count = std::min(lanes, first + slice) - first;
+    expected += 2 * count * (count - 1) + 6 * count;  // the sum over i < count of 4i + 6
+  }
   std::vector<uint64_t> sums(static_cast<size_t>(threads));
   double best = 0.0;
   for (int round = 0; round < 2; ++round) {
@@ -220,6 +228,10 @@ double measure_read_bandwidth_gbps(int threads, size_t buffer_bytes) {
       uint64_t total = 0;
       for (uint64_t sum : sums) total += sum;
       word_sink = total;
+      if (total != expected) {
+        fail("the bandwidth probe's pattern of ", pattern.parts, " parts, ", pattern.ahead_bytes, " bytes ahead did not read ",
+             "its buffer exactly once (sum ", total, ", expected ", expected, ")");
+      }
       if (seconds > 0) best = std::max(best, static_cast<double>(lanes * sizeof(Lanes)) / seconds / 1e9);
     }
   }

@@ -191,6 +191,17 @@ TEST(StateBytes, CountsEveryBufferOfTheState) {
                    expected_state_growth_per_token(config) * length);
 }
 
+// Every access pattern must read each byte once: the probe checks its sums and throws if one
+// skipped or repeated some. Sizes that leave remainders after the parts, the lines and the threads.
+TEST(MachineProbe, EveryPatternReadsTheWholeBufferOnce) {
+  for (size_t bytes : {size_t{4} << 20, (size_t{4} << 20) + 96, size_t{100000} * 32 + 32 * 7, size_t{32} * 5}) {
+    for (int threads : {1, 2, 3}) {
+      SCOPED_TRACE(testing::Message() << bytes << " bytes, " << threads << " threads");
+      EXPECT_NO_THROW(measure_read_bandwidth_gbps(threads, bytes));
+    }
+  }
+}
+
 TEST(MachineProbe, SmallBufferBandwidthAndFlopsArePositive) {
   EXPECT_GT(measure_read_bandwidth_gbps(1, size_t{4} << 20), 0.0);
   EXPECT_GT(measure_peak_gflops(1), 0.0);
