@@ -229,8 +229,8 @@ double measure_read_bandwidth_gbps(int threads, size_t buffer_bytes) {
       for (uint64_t sum : sums) total += sum;
       word_sink = total;
       if (total != expected) {
-        fail("the bandwidth probe's pattern of ", pattern.parts, " parts, ", pattern.ahead_bytes, " bytes ahead did not read ",
-             "its buffer exactly once (sum ", total, ", expected ", expected, ")");
+        fail("the bandwidth probe's pattern of ", pattern.parts, " parts, ", pattern.ahead_bytes,
+             " bytes ahead did not read its buffer exactly once (sum ", total, ", expected ", expected, ")");
       }
       if (seconds > 0) best = std::max(best, static_cast<double>(lanes * sizeof(Lanes)) / seconds / 1e9);
     }
