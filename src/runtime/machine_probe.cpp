@@ -97,7 +97,7 @@ uint64_t sum_parts(const Lanes* data, size_t count, size_t ahead_lanes) {
 
 uint64_t sum_lanes(const Lanes* data, size_t count, ReadPattern pattern) {
   const size_t ahead_lanes = pattern.ahead_bytes / sizeof(Lanes);
-  if (pattern.lines_per_step == 2) return sum_parts<2, 2>(data, count, ahead_lanes);
+  if (pattern.lines_per_step == 2) return sum_parts<2, 2>(data, count, ahead_lanes);  // the old probe's only
   switch (pattern.parts) {
     case 1: return sum_parts<1, 1>(data, count, ahead_lanes);
     case 2: return sum_parts<2, 1>(data, count, ahead_lanes);
