@@ -20,13 +20,6 @@ inline __m512bh fp8_to_bf16_bits(const uint8_t* codes) {
       _mm512_and_si512(_mm512_slli_epi16(wide, 4), _mm512_set1_epi16(static_cast<short>(0x87F0))));
 }
 
-// The first `remaining` of 16 lanes: all of them from 16 on, none at 0 or below.
-inline __mmask16 lanes_below(int64_t remaining) {
-  return remaining >= 16 ? static_cast<__mmask16>(0xFFFF)
-         : remaining > 0 ? static_cast<__mmask16>((1u << remaining) - 1)
-                         : static_cast<__mmask16>(0);
-}
-
 // RB consecutive rows and TB tokens at a time, so that each row's codes are converted once for TB
 // tokens and each token's activations loaded once for RB rows. FP8 4096×4096, one thread, at 12
 // / 32 / 256 tokens: 59 / 59 / 56 GFLOP/s one row at a time (TB = 4), 104 / 115 / 105 with

@@ -43,11 +43,6 @@ inline __mmask32 mask32_for(int64_t remaining) {
   return remaining >= 32 ? ~__mmask32{0} : static_cast<__mmask32>((1u << remaining) - 1);
 }
 
-inline __mmask16 mask_for(int64_t remaining) {
-  if (remaining <= 0) return 0;
-  return remaining >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << remaining) - 1);
-}
-
 // FP8 e4m3 → float32 × 2^-8 through IEEE half (see fast_linear_avx512.cpp).
 inline __m512 fp8_to_scaled_f32(__m128i codes) {
   const __m256i shifted = _mm256_slli_epi16(_mm256_cvtepi8_epi16(codes), 7);
@@ -88,17 +83,17 @@ inline void dequantize_chunk(const WeightMatrix& w, int64_t row, int64_t chunk, 
   if constexpr (F == WeightFormat::FP8_E4M3_BLOCK128) {
     const uint8_t* codes = w.weight.data + row * cols + c;
     const float scale = fast_e8m0(w.scale.data[(row / 128) * ((cols + 127) / 128) + c / 128]) * kFp8HalfCorrection;
-    const __m512 low = _mm512_mul_ps(fp8_to_scaled_f32(_mm_maskz_loadu_epi8(mask_for(cols - c), codes)),
+    const __m512 low = _mm512_mul_ps(fp8_to_scaled_f32(_mm_maskz_loadu_epi8(lanes_below(cols - c), codes)),
                                      _mm512_set1_ps(scale));
-    const __m512 high = _mm512_mul_ps(fp8_to_scaled_f32(_mm_maskz_loadu_epi8(mask_for(cols - c - 16), codes + 16)),
+    const __m512 high = _mm512_mul_ps(fp8_to_scaled_f32(_mm_maskz_loadu_epi8(lanes_below(cols - c - 16), codes + 16)),
                                       _mm512_set1_ps(scale));
     _mm512_storeu_si512(out, reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(high, low)));
   } else if constexpr (F == WeightFormat::BF16) {
     _mm512_storeu_si512(out, _mm512_maskz_loadu_epi16(mask32_for(cols - c), w.weight.data + (row * cols + c) * 2));
   } else {  // F32: not sent here by fast_linear (bf16 would lose bits); kept exact-shaped
     const float* values = reinterpret_cast<const float*>(w.weight.data) + row * cols + c;
-    const __m512 low = _mm512_maskz_loadu_ps(mask_for(cols - c), values);
-    const __m512 high = _mm512_maskz_loadu_ps(mask_for(cols - c - 16), values + 16);
+    const __m512 low = _mm512_maskz_loadu_ps(lanes_below(cols - c), values);
+    const __m512 high = _mm512_maskz_loadu_ps(lanes_below(cols - c - 16), values + 16);
     _mm512_storeu_si512(out, reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(high, low)));
   }
 }
@@ -292,7 +287,7 @@ void write_tile(const float* first, const float* second, int64_t rows, int64_t t
     if (second != nullptr) values[n] = _mm512_add_ps(values[n], _mm512_load_ps(second + n * 16));
   }
   transpose16(values);
-  const __mmask16 mask = mask_for(rows);
+  const __mmask16 mask = lanes_below(rows);
   for (int64_t t = 0; t < tokens; ++t) _mm512_mask_storeu_ps(y + t * y_stride, mask, values[t]);
 }
 
@@ -325,8 +320,8 @@ void amx_prepare_activations(const float* x, int64_t cols, const TileActivations
           first = _mm512_permutex2var_ps(_mm512_loadu_ps(row + group), pick, _mm512_loadu_ps(row + group + 16));
           second = _mm512_permutex2var_ps(_mm512_loadu_ps(row + group + 32), pick, _mm512_loadu_ps(row + group + 48));
         } else {
-          first = _mm512_maskz_loadu_ps(mask_for(cols - c), row + c);
-          second = _mm512_maskz_loadu_ps(mask_for(cols - c - 16), row + c + 16);
+          first = _mm512_maskz_loadu_ps(lanes_below(cols - c), row + c);
+          second = _mm512_maskz_loadu_ps(lanes_below(cols - c - 16), row + c + 16);
         }
         const __m512i rounded = reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(second, first));
         // The rounding error, exact in float32, rounded again: the second bf16 part.

@@ -20,10 +20,6 @@ inline __m512 fp8_to_scaled_f32(__m128i codes) {
   return _mm512_cvtph_ps(_mm256_and_si256(shifted, _mm256_set1_epi16(static_cast<short>(0xBFFF))));
 }
 
-inline __mmask16 tail_mask(int64_t remaining) {
-  return remaining >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << remaining) - 1);
-}
-
 template <int TB>
 void fp8_row(const uint8_t* codes, const uint8_t* scales, int64_t cols, const Activations& x, int64_t t0, float* out,
              int64_t out_stride) {
@@ -46,7 +42,7 @@ void fp8_row(const uint8_t* codes, const uint8_t* scales, int64_t cols, const Ac
       }
     }
     for (; c < end; c += 16) {
-      const __mmask16 mask = tail_mask(end - c);
+      const __mmask16 mask = lanes_below(end - c);
       const __m512 weights = fp8_to_scaled_f32(_mm_maskz_loadu_epi8(mask, codes + c));
       for (int t = 0; t < TB; ++t) {
         even[t] = _mm512_fmadd_ps(weights, _mm512_maskz_loadu_ps(mask, x.f32 + (t0 + t) * cols + c), even[t]);
@@ -102,7 +98,7 @@ void fp8_block(const uint8_t* codes, const uint8_t* scales, int64_t cols, int64_
       }
     }
     for (; c < end; c += 16) {
-      const __mmask16 mask = tail_mask(end - c);
+      const __mmask16 mask = lanes_below(end - c);
       __m512 weights[RB];
       for (int r = 0; r < RB; ++r) weights[r] = fp8_to_scaled_f32(_mm_maskz_loadu_epi8(mask, codes + r * cols + c));
       for (int t = 0; t < TB; ++t) {
@@ -183,7 +179,7 @@ __attribute__((always_inline)) inline void float_rows_dot(const uint8_t* const* 
     }
   }
   for (; c < cols; c += 16) {
-    const __mmask16 mask = tail_mask(cols - c);
+    const __mmask16 mask = lanes_below(cols - c);
     const __m512 xt = _mm512_maskz_loadu_ps(mask, x + c);
     for (int r = 0; r < R; ++r) s0[r] = _mm512_fmadd_ps(float_weights<kBf16>(row[r], c, mask), xt, s0[r]);
   }
@@ -209,7 +205,7 @@ void float_row(const uint8_t* row, int64_t cols, const Activations& x, int64_t t
   __m512 sums[TB];
   for (int t = 0; t < TB; ++t) sums[t] = _mm512_setzero_ps();
   for (int64_t c = 0; c < cols; c += 16) {
-    const __mmask16 mask = tail_mask(cols - c);
+    const __mmask16 mask = lanes_below(cols - c);
     if (c % 32 == 0) _mm_prefetch(reinterpret_cast<const char*>(row + c * (kBf16 ? 2 : 4) + kPrefetchBytes), _MM_HINT_T0);
     __m512 weights;
     if constexpr (kBf16) {
@@ -269,12 +265,6 @@ const KernelTable& avx512_kernels() {
 
 namespace {
 
-// Lanes of 16 columns from `begin` that lie before `end`.
-inline __mmask16 columns_before(int64_t begin, int64_t end) {
-  const int64_t count = end - begin;
-  return count <= 0 ? static_cast<__mmask16>(0) : tail_mask(count);
-}
-
 // A block of 32 values quantised as the scalar definition does: the scale from the largest
 // magnitude (compared through the bits, as there), then round to nearest even (vcvtps2dq in the
 // default rounding mode is what adding and subtracting 1.5·2^23 does for these magnitudes). A NaN
@@ -319,7 +309,7 @@ void avx512_prepare_fp4_rows(const float* x, int64_t tokens, int64_t cols, int64
       alignas(16) float block_scales[4];
       for (int b = 0; b < 4; ++b) {
         const int64_t begin = g + 32 * b;
-        quantize_block(row + begin, columns_before(begin, cols), columns_before(begin + 16, cols), q[2 * b],
+        quantize_block(row + begin, lanes_below(cols - begin), lanes_below(cols - begin - 16), q[2 * b],
                        q[2 * b + 1], block_scales[b]);
       }
       // Each 64-column chunk's even columns go to [32·chunk, 32·chunk + 32) of the group, its odd

@@ -151,6 +151,12 @@ void avx512_prepare_fp4_rows(const float* x, int64_t tokens, int64_t cols, int64
                              int8_t* low, int32_t* lane_bias, float* lane_scale);
 
 // (Helpers here are static: each ISA's file gets its own copy, never one built for another ISA.)
+// The mask of the first `remaining` of 16 lanes (an AVX-512 __mmask16): all of them from 16 on,
+// none at 0 or below.
+static inline uint16_t lanes_below(int64_t remaining) {
+  return remaining >= 16 ? uint16_t{0xFFFF} : remaining > 0 ? static_cast<uint16_t>((1u << remaining) - 1) : 0;
+}
+
 // How far ahead of the weight stream the SIMD kernels prefetch: one thread streaming weights
 // alone keeps too few cache misses in flight (cold FP8 4096×4096 matvec: 5.4 → 7.0 GB/s at
 // 2 KiB; 8 KiB measured better again for the 1-token kernels).

@@ -616,7 +616,6 @@ void fp4_index_scores(const int8_t* q, const float* q_scale, const float* w, int
   }
 }
 
-
 // e^x in the steps of kernels/exp_polynomial.h, to the AVX-512 version's bits: 2^n in two
 // factors (each a normal float32), which round once as scalef does.
 inline __m256 exp8(__m256 x) {

@@ -293,7 +293,6 @@ void index_scores(const float* q, const float* w, int64_t tokens, int64_t heads,
   }
 }
 
-
 // e^x within ~2 ulp (x beyond float32's range gives 0 or +inf, NaN stays NaN), in the steps of
 // kernels/exp_polynomial.h; scalef multiplies by 2^n, down into the subnormals.
 inline __m512 exp16(__m512 x) {
