@@ -190,40 +190,31 @@ double measure_read_bandwidth_gbps(int threads, size_t buffer_bytes) {
   const size_t slice = (lanes + threads - 1) / threads;
   std::unique_ptr<Lanes[]> buffer(new Lanes[lanes]);
   ThreadPool& pool = kernel_pool();
-  auto for_each_slice = [&](const std::function<void(Lanes*, size_t)>& body) {
+  auto for_each_slice = [&](const std::function<void(size_t, Lanes*, size_t)>& body) {
     pool.parallel_for(threads, 1, [&](int64_t begin, int64_t end, int) {
       for (int64_t part = begin; part < end; ++part) {
         const size_t first = std::min(lanes, static_cast<size_t>(part) * slice);
-        body(buffer.get() + first, std::min(lanes, first + slice) - first);
+        body(static_cast<size_t>(part), buffer.get() + first, std::min(lanes, first + slice) - first);
       }
     });
   };
   // Touch every page first, from the thread that will read it, so the passes measure reads and
-  // not page faults.
-  for_each_slice([](Lanes* data, size_t count) {
+  // not page faults. Each slice's lanes sum to Σ_{i < count} 4i + 6, modulo 2^64: what a pattern
+  // must find if it reads every lane exactly once (one that skipped some would report a
+  // bandwidth it did not read).
+  std::vector<uint64_t> sums(static_cast<size_t>(threads)), expected_sums(sums.size());
+  for_each_slice([&](size_t part, Lanes* data, size_t count) {
     for (size_t i = 0; i < count; ++i) data[i] = Lanes{i, i + 1, i + 2, i + 3};
+    expected_sums[part] = 2 * uint64_t{count} * (count - 1) + 6 * uint64_t{count};
   });
-
-  // What the sums must come to, modulo 2^64, if a pattern reads every lane exactly once: a
-  // pattern that skipped some would report a bandwidth it did not read.
   uint64_t expected = 0;
-  for (int part = 0; part < threads; ++part) {
-    const size_t first = std::min(lanes, static_cast<size_t>(part) * slice);
-    const uint64_t count = std::min(lanes, first + slice) - first;
-    expected += 2 * count * (count - 1) + 6 * count;  // the sum over i < count of 4i + 6
-  }
-  std::vector<uint64_t> sums(static_cast<size_t>(threads));
+  for (uint64_t sum : expected_sums) expected += sum;
+
   double best = 0.0;
   for (int round = 0; round < 2; ++round) {
     for (const ReadPattern& pattern : kReadPatterns) {
       const auto start = Clock::now();
-      pool.parallel_for(threads, 1, [&](int64_t begin, int64_t end, int) {
-        for (int64_t part = begin; part < end; ++part) {
-          const size_t first = std::min(lanes, static_cast<size_t>(part) * slice);
-          sums[static_cast<size_t>(part)] =
-              sum_lanes(buffer.get() + first, std::min(lanes, first + slice) - first, pattern);
-        }
-      });
+      for_each_slice([&](size_t part, Lanes* data, size_t count) { sums[part] = sum_lanes(data, count, pattern); });
       const double seconds = seconds_since(start);
       uint64_t total = 0;
       for (uint64_t sum : sums) total += sum;
