@@ -3,6 +3,7 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <chrono>
 #include <memory>
 
 #include "core/error.h"
@@ -90,6 +91,7 @@ void ThreadPool::dispatch(int64_t count, int64_t grain, int pieces_per_thread,
     return;
   }
   std::lock_guard lock(dispatch_mutex_);  // one region at a time; other callers wait their turn
+  const auto start = std::chrono::steady_clock::now();
   body_ = &body;
   count_ = count;
   parts_ = parts;
@@ -109,6 +111,9 @@ void ThreadPool::dispatch(int64_t count, int64_t grain, int pieces_per_thread,
     }
   }
   run_region();
+  parallel_nanoseconds_.fetch_add(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count(),
+      std::memory_order_relaxed);
 }
 
 void ThreadPool::run_region() {

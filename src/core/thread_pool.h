@@ -22,6 +22,11 @@ class ThreadPool {
 
   int threads() const { return static_cast<int>(workers_.size()) + 1; }
 
+  // Wall time spent in regions that ran on more than one thread, since the pool was made. The
+  // rest of a step's time ran on the calling thread alone: the serial part that more threads
+  // cannot shorten.
+  int64_t parallel_nanoseconds() const { return parallel_nanoseconds_.load(std::memory_order_relaxed); }
+
   // Calls body(begin, end, thread) on disjoint ranges covering [0, count), split into at most
   // threads() contiguous parts of multiples of `grain` (the last part takes the remainder), and
   // returns when all have finished. `thread` is in [0, threads()). Calls from inside a body run
@@ -57,6 +62,7 @@ class ThreadPool {
   std::atomic<uint64_t> generation_{0};
   std::atomic<int> pending_{0};
   std::atomic<bool> stopping_{false};
+  std::atomic<int64_t> parallel_nanoseconds_{0};
   // The current job, published before generation_ is bumped.
   const std::function<void(int64_t, int64_t, int)>* body_ = nullptr;
   int64_t count_ = 0, chunk_ = 0;

@@ -112,6 +112,17 @@ std::string range_cell(const BenchReport& report, const std::vector<double>& run
   return format("  %17s", format("%.2f-%.2f", *low, *high).c_str());
 }
 
+// With several threads, each context's time per token outside the parallel regions.
+std::string serial_line(const std::vector<DecodeReport>& decodes) {
+  std::string cells;
+  for (const DecodeReport& decode : decodes) {
+    if (!decode.serial_ms_per_token) continue;
+    cells += format("%s %lld: %.2f ms (%.1f%%)", cells.empty() ? "" : ",", static_cast<long long>(decode.context),
+                    *decode.serial_ms_per_token, 100.0 * *decode.serial_ms_per_token / decode.ms_per_token);
+  }
+  return cells.empty() ? "" : "one thread alone per token (outside the parallel regions) at context" + cells + "\n";
+}
+
 // "; median of 3 runs" in a table's title.
 std::string runs_note(const BenchReport& report) {
   return report.repetitions > 1 ? format("; median of %d runs", report.repetitions) : "";
@@ -169,6 +180,9 @@ nlohmann::json bench_report_json(const BenchReport& report) {
                               {"roofline_fraction", decode.roofline_fraction},
                               {"state_bytes", decode.state_bytes},
                               {"major_faults", decode.major_faults},
+                              {"serial_ms_per_token", decode.serial_ms_per_token
+                                                          ? nlohmann::json(*decode.serial_ms_per_token)
+                                                          : nlohmann::json()},
                               {"stages", stages}});
   }
   json["skipped_contexts"] = report.skipped_contexts;
@@ -234,6 +248,7 @@ std::string format_bench_report(const BenchReport& report) {
                      100.0 * decode.roofline_fraction, decode.state_bytes / 1e6) +
               stage_cells(decode.stage_ms, decode.ms_per_token, 2);
     }
+    text += serial_line(report.decode);
   }
   text += kv_growth_line(report);
   text += disk_read_warning(report);

@@ -184,15 +184,21 @@ class Runner {
     stages.reset();
     stages.enable(true);
     const uint64_t faults_before = major_page_faults();
+    const int64_t parallel_before = kernel_pool().parallel_nanoseconds();
     const auto start = Clock::now();
     for (int64_t i = 0; i < options_.decode_tokens; ++i) {
       model_.transformer->forward(state, std::span(&token, 1), logits);
       token = argmax(logits);  // greedy, as a real decode would feed its own output back
     }
     const double seconds = seconds_since(start);
+    const int64_t parallel = kernel_pool().parallel_nanoseconds() - parallel_before;
     stages.enable(false);
 
     DecodeReport report;
+    if (kernel_pool().threads() > 1) {
+      report.serial_ms_per_token =
+          std::max(0.0, 1e3 * seconds - static_cast<double>(parallel) / 1e6) / static_cast<double>(options_.decode_tokens);
+    }
     report.major_faults = major_page_faults() - faults_before;
     report.tokens = options_.decode_tokens;
     report.seconds = seconds;

@@ -87,6 +87,10 @@ struct DecodeReport {
   // where a fresh synthetic state per run would cost a fill each.
   uint64_t state_bytes = 0;
   std::array<double, static_cast<size_t>(Stage::Count)> stage_ms{};  // per token, by Stage
+  // With several threads: the time per token outside the kernel pool's parallel regions, when the
+  // calling thread worked alone (norms, routing, the hyper-connections' mixing, dispatch). It is
+  // what more threads cannot shorten. Empty on one thread, where everything runs alone.
+  std::optional<double> serial_ms_per_token{};
   // Pages read from disk while timing any run (getrusage's major faults): the weights had left the
   // page cache, so the figure measures the disk as well as the engine.
   uint64_t major_faults = 0;

@@ -269,6 +269,27 @@ TEST(BenchReportText, TheLastColumnIsTheTimeNoStageAccountsFor) {
   EXPECT_THAT(text, HasSubstr("40.00         0.00\n"));
 }
 
+// With several threads, the time a token ran on one thread alone is a line under the decode
+// table and a JSON field; on one thread there is neither (null in the JSON).
+TEST(BenchReportText, ShowsTheTimeOneThreadWorkedAlone) {
+  BenchReport report;
+  report.model = "m";
+  report.numerics = "fast";
+  report.decode.push_back({.context = 2048, .tokens = 4, .seconds = 0.1, .tok_s = 40});
+  report.decode[0].ms_per_token = 25.0;
+  EXPECT_THAT(format_bench_report(report), ::testing::Not(HasSubstr("alone")));
+  EXPECT_TRUE(bench_report_json(report)["decode"][0]["serial_ms_per_token"].is_null());
+
+  report.decode[0].serial_ms_per_token = 1.25;
+  report.decode.push_back({.context = 65536, .tokens = 4, .seconds = 0.2, .tok_s = 20});
+  report.decode[1].ms_per_token = 50.0;
+  report.decode[1].serial_ms_per_token = 2.0;
+  EXPECT_THAT(format_bench_report(report),
+              HasSubstr("one thread alone per token (outside the parallel regions) at context 2048: 1.25 ms (5.0%), "
+                        "65536: 2.00 ms (4.0%)\n"));
+  EXPECT_DOUBLE_EQ(bench_report_json(report)["decode"][1]["serial_ms_per_token"].get<double>(), 2.0);
+}
+
 class CliBench : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -371,6 +392,26 @@ TEST_F(CliBench, TinyFixtureJsonHasTheMeasurements) {
     EXPECT_EQ(decode["runs_tok_s"], nlohmann::json::array({decode["tok_s"]}));
     for (const char* stage : {"projections", "indexer", "attention", "experts", "head"}) {
       EXPECT_TRUE(decode["stages"].contains(stage)) << stage;
+    }
+  }
+}
+
+// The serial time is measured on two threads, part of each token, and absent on one.
+TEST_F(CliBench, DecodeOnTwoThreadsReportsTheTimeOneThreadWorkedAlone) {
+  for (int threads : {1, 2}) {
+    const auto result = run_lightseek("bench " + fixture() + " --no-prefill --contexts 64 --decode-tokens 2" +
+                                      " --probe-mib 8 --json --threads " + std::to_string(threads));
+    ASSERT_EQ(result.exit_code, 0) << result.output;
+    const nlohmann::json json = json_in(result.output);
+    ASSERT_TRUE(json.is_object()) << result.output;
+    ASSERT_EQ(json["decode"].size(), 1u);
+    const nlohmann::json& decode = json["decode"][0];
+    if (threads == 1) {
+      EXPECT_TRUE(decode["serial_ms_per_token"].is_null()) << decode;
+    } else {
+      ASSERT_TRUE(decode["serial_ms_per_token"].is_number()) << decode;
+      EXPECT_GT(decode["serial_ms_per_token"].get<double>(), 0.0);
+      EXPECT_LE(decode["serial_ms_per_token"].get<double>(), decode["ms_per_token"].get<double>());
     }
   }
 }

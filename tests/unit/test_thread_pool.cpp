@@ -115,6 +115,29 @@ TEST(ThreadPool, NestedBalancedRegionsRunOnTheCallingThread) {
   EXPECT_EQ(inner.load(), 40);
 }
 
+// The parallel clock counts the regions that ran on several threads, from start to finish, and
+// nothing that ran on the calling thread alone.
+TEST(ThreadPool, ClocksOnlyTheRegionsThatRanOnSeveralThreads) {
+  const auto sleep_in = [](int64_t, int64_t, int) { std::this_thread::sleep_for(std::chrono::milliseconds(20)); };
+  ThreadPool single(1);
+  single.parallel_for(8, 1, sleep_in);
+  EXPECT_EQ(single.parallel_nanoseconds(), 0);
+
+  ThreadPool pool(2);
+  pool.parallel_for(1, 1, sleep_in);  // one part: runs on the caller
+  pool.parallel_for(8, 8, sleep_in);  // one grain: one part
+  EXPECT_EQ(pool.parallel_nanoseconds(), 0);
+  pool.parallel_for(8, 1, [&](int64_t begin, int64_t end, int) {
+    sleep_in(begin, end, 0);
+    pool.parallel_for(4, 1, sleep_in);  // nested: on this thread, inside the outer region's time
+  });
+  const int64_t after_one = pool.parallel_nanoseconds();
+  EXPECT_GE(after_one, 40'000'000);
+  EXPECT_LT(after_one, 2'000'000'000);
+  pool.parallel_for_balanced(8, 1, 2, sleep_in);
+  EXPECT_GE(pool.parallel_nanoseconds() - after_one, 20'000'000);
+}
+
 TEST(ThreadPool, RejectsAThreadCountBelowOne) { EXPECT_THROW(ThreadPool(0), Error); }
 
 }  // namespace
