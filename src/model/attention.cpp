@@ -81,10 +81,6 @@ void Attention::forward(const float* a, int64_t rows, const std::vector<Segment>
     for (int64_t i = 0; i < segment.tokens; ++i) {
       const int64_t row = segment.offset + i;
       const int64_t position = segment.start + i;
-      float* qt = q.data() + row * heads * head_dim;
-      // Per-head norm without weight, then RoPE.
-      for (int64_t h = 0; h < heads; ++h) rms_norm(qt + h * head_dim, head_dim, nullptr, eps, qt + h * head_dim);
-      rope_.rotate_heads(qt + head_dim - rope_dim, heads, head_dim, position);
       float* kvt = kv.data() + row * head_dim;
       rms_norm(kvt, head_dim, kv_norm_.data(), eps, kvt);
       rope_.rotate(kvt + head_dim - rope_dim, position);
@@ -156,8 +152,15 @@ void Attention::forward(const float* a, int64_t rows, const std::vector<Segment>
 
 // §6.6: softmax over the window and the selected compressed entries, with the per-head sink
 // logit in the denominator only; then the inverse RoPE of the output (§6.2).
-void Attention::attend(const float* q, const AttentionState& state, int64_t position,
-                       std::span<const int64_t> selected, float* out) const {
+void Attention::prepare_queries(float* q, int64_t head_begin, int64_t head_end, int64_t position) const {
+  const int64_t head_dim = config_.head_dim, rope_dim = config_.rope_head_dim;
+  const float eps = static_cast<float>(config_.rms_norm_eps);
+  for (int64_t h = head_begin; h < head_end; ++h) rms_norm(q + h * head_dim, head_dim, nullptr, eps, q + h * head_dim);
+  rope_.rotate_heads(q + head_begin * head_dim + head_dim - rope_dim, head_end - head_begin, head_dim, position);
+}
+
+void Attention::attend(float* q, const AttentionState& state, int64_t position, std::span<const int64_t> selected,
+                       float* out) const {
   const int64_t heads = config_.num_heads, head_dim = config_.head_dim, rope_dim = config_.rope_head_dim;
   const int64_t first = std::max<int64_t>(0, position - state.window + 1);
   std::vector<const float*> values;
@@ -191,6 +194,7 @@ void Attention::attend(const float* q, const AttentionState& state, int64_t posi
     // Heads in groups, so that each cached row loaded serves several heads.
     kernel_pool().parallel_for(heads, 8, [&](int64_t head_begin, int64_t head_end, int) {
       const int64_t count = head_end - head_begin;
+      prepare_queries(q, head_begin, head_end, position);
       thread_local std::vector<float> weights;  // kept between calls, like `decoded`
       if (weights.size() < static_cast<size_t>(count * n)) weights.resize(static_cast<size_t>(count * n));
       ops.scores(q + head_begin * head_dim, count, head_dim, values.data(), n, head_dim, scale, weights.data());
@@ -201,6 +205,7 @@ void Attention::attend(const float* q, const AttentionState& state, int64_t posi
     });
     return;
   }
+  prepare_queries(q, 0, heads, position);
   std::vector<float> logits(values.size());
   for (int64_t h = 0; h < heads; ++h) {
     const float* qh = q + h * head_dim;

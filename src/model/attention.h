@@ -34,7 +34,10 @@ class Attention {
   void forward(const float* a, int64_t rows, const std::vector<Segment>& segments, float* out) const;
 
  private:
-  void attend(const float* q, const AttentionState& state, int64_t position, std::span<const int64_t> selected,
+  // Per-head norm without weight, then RoPE, of the query heads [head_begin, head_end) in place.
+  void prepare_queries(float* q, int64_t head_begin, int64_t head_end, int64_t position) const;
+  // q: the token's raw query heads, prepared here (by each thread for the heads it attends with).
+  void attend(float* q, const AttentionState& state, int64_t position, std::span<const int64_t> selected,
               float* out) const;
 
   const ModelConfig& config_;

@@ -182,12 +182,14 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, Incremental, ::testing::Values("flash_ratios_
 // The thread count changes how work is split (a prompt's routed experts run whole on separate
 // threads, and a decode step's too when its six experts divide evenly among the threads), never
 // the arithmetic: every sum keeps its order. Six experts per token, so that a different order of
-// adding their outputs would change the bits.
+// adding their outputs would change the bits; 16 heads, so that the attention's groups of eight
+// heads (each thread normalising and rotating its own queries) split from two threads on.
 TEST(Threads, OneToFourKernelThreadsGiveTheSameLogitsBitForBit) {
   testing::ScopedTempDir dir;
   ModelConfig config = tiny_model_config(false);
   config.n_routed_experts = 16;
   config.num_experts_per_tok = 6;
+  config.num_heads = 16;
   write_synthetic_model(dir.path(), config, {});
   const ModelConfig loaded = load_model_config(dir.path());
   const Checkpoint checkpoint = Checkpoint::open(dir.path());
