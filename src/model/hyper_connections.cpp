@@ -126,29 +126,40 @@ void HyperConnection::expand(const float* output, int64_t tokens, float* streams
   // Stream by stream over all of d, so that the loops vectorise (one value at a time, with its
   // n old values 16 KB apart, this took 0.35 s of a 512-token prefill). Every value still sums
   // post·output first and then the old streams in order: the bits are the same on any thread.
-  auto expand_tokens = [&](int64_t begin, int64_t end, int) {
-    std::vector<float> old(static_cast<size_t>(n * dim));
-    for (int64_t t = begin; t < end; ++t) {
-      float* x = streams + t * n * dim;
-      std::copy(x, x + n * dim, old.begin());
-      const float* c = comb_.data() + t * n * n;
-      const float* __restrict a = output + t * dim;
-      for (int64_t k = 0; k < n; ++k) {
-        float* __restrict out = x + k * dim;
-        const float post = post_[t * n + k];
-        for (int64_t d = 0; d < dim; ++d) out[d] = post * a[d];
-        for (int64_t j = 0; j < n; ++j) {
-          const float weight = c[j * n + k];
-          const float* __restrict previous = old.data() + j * dim;
-          for (int64_t d = 0; d < dim; ++d) out[d] += weight * previous[d];
-        }
+  // Columns [d0, d1) of token t: a column of the new streams reads only that column of the old.
+  auto expand_columns = [&](int64_t t, int64_t d0, int64_t d1) {
+    const int64_t width = d1 - d0;
+    thread_local std::vector<float> old;  // kept between calls: decode makes two per layer
+    old.resize(static_cast<size_t>(n * width));
+    float* x = streams + t * n * dim;
+    for (int64_t j = 0; j < n; ++j) std::copy(x + j * dim + d0, x + j * dim + d1, old.begin() + j * width);
+    const float* c = comb_.data() + t * n * n;
+    const float* __restrict a = output + t * dim + d0;
+    for (int64_t k = 0; k < n; ++k) {
+      float* __restrict out = x + k * dim + d0;
+      const float post = post_[t * n + k];
+      for (int64_t d = 0; d < width; ++d) out[d] = post * a[d];
+      for (int64_t j = 0; j < n; ++j) {
+        const float weight = c[j * n + k];
+        const float* __restrict previous = old.data() + j * width;
+        for (int64_t d = 0; d < width; ++d) out[d] += weight * previous[d];
       }
     }
   };
-  if (numerics_.fast_kernels()) {
-    kernel_pool().parallel_for(tokens, kTokenGrain, expand_tokens);
-  } else {
+  auto expand_tokens = [&](int64_t begin, int64_t end, int) {
+    for (int64_t t = begin; t < end; ++t) expand_columns(t, 0, dim);
+  };
+  ThreadPool& pool = kernel_pool();
+  if (!numerics_.fast_kernels()) {
     expand_tokens(0, tokens, 0);
+  } else if (tokens >= pool.threads() * kTokenGrain) {
+    pool.parallel_for(tokens, kTokenGrain, expand_tokens);
+  } else {
+    // Too few tokens to go round (a decode step has one): each token's columns are split instead.
+    // One thread, decode: ~11-18 us per call, two per layer.
+    for (int64_t t = 0; t < tokens; ++t) {
+      pool.parallel_for(dim, kColumnGrain, [&](int64_t d0, int64_t d1, int) { expand_columns(t, d0, d1); });
+    }
   }
 }
 

@@ -30,9 +30,11 @@ class HyperConnection {
   WeightMatrix fn_;
   std::vector<float> base_, scale_;
   std::vector<float> post_, comb_;  // per token of the last collapse
-  // Fast numerics split a prompt's tokens over the kernel threads in multiples of this; up to
-  // this many (decode's one) the pool runs them on the caller.
+  // Fast numerics split a prompt's tokens over the kernel threads in multiples of this; with
+  // fewer tokens than that for every thread (decode's one), expand splits each token's columns
+  // in multiples of kColumnGrain.
   static constexpr int64_t kTokenGrain = 4;
+  static constexpr int64_t kColumnGrain = 16;
 };
 
 // The final collapse (§5.4): y = Σ_j w[j]·X[j] with w = sigmoid(μ·scale + base) + eps.
