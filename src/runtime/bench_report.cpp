@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 namespace lightseek {
@@ -112,6 +113,11 @@ std::string range_cell(const BenchReport& report, const std::vector<double>& run
   return format("  %17s", format("%.2f-%.2f", *low, *high).c_str());
 }
 
+// A figure that may be absent, as JSON: null when it is.
+nlohmann::json number_or_null(const std::optional<double>& value) {
+  return value ? nlohmann::json(*value) : nlohmann::json();
+}
+
 // With several threads, each context's time per token outside the parallel regions.
 std::string serial_line(const std::vector<DecodeReport>& decodes) {
   std::string cells;
@@ -180,14 +186,11 @@ nlohmann::json bench_report_json(const BenchReport& report) {
                               {"roofline_fraction", decode.roofline_fraction},
                               {"state_bytes", decode.state_bytes},
                               {"major_faults", decode.major_faults},
-                              {"serial_ms_per_token", decode.serial_ms_per_token
-                                                          ? nlohmann::json(*decode.serial_ms_per_token)
-                                                          : nlohmann::json()},
+                              {"serial_ms_per_token", number_or_null(decode.serial_ms_per_token)},
                               {"stages", stages}});
   }
   json["skipped_contexts"] = report.skipped_contexts;
-  json["kv_bytes_per_token_measured"] =
-      report.kv_bytes_per_token_measured ? nlohmann::json(*report.kv_bytes_per_token_measured) : nlohmann::json();
+  json["kv_bytes_per_token_measured"] = number_or_null(report.kv_bytes_per_token_measured);
   json["kv_bytes_per_token_estimates"] = nlohmann::json::object();
   for (const auto& [storage, bytes] : report.kv_bytes_per_token_estimates) {
     json["kv_bytes_per_token_estimates"][storage] = bytes;
