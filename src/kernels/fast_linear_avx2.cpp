@@ -209,21 +209,45 @@ void float_row(const uint8_t* row, int64_t cols, const Activations& x, int64_t t
   }
 }
 
-// One token of BF16 weights (the LM head, the router): 32 columns per step in four FMA chains,
-// prefetching ahead like the other one-token kernels.
-float bf16_dot_one_token(const uint8_t* row, int64_t cols, const float* x) {
-  __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+// R rows of BF16 weights for one token, side by side (the LM head, the router): each row's sums
+// in the same order whatever R (the same bits), and R weight streams in flight where the kernel
+// used to read one row at a time. The LM head (129280 × 4096) from memory on the Zen 3 VM, one
+// thread: in a harness, medians of 8 alternated passes, one row at a time 10.9–11.1 GB/s, two
+// rows from the two halves of the range 13.7–13.8 (two adjacent rows 12.2–12.8); in a decode at
+// 2K, alternated token by token, one row → two rows 215 → 193 and 203 → 179 ms per token (two
+// threads 120 → 110, 114 → 108), two → four rows 177 → 169 and 162 → 154 (118 → 116, 99 → 97).
+// Four rows hold 16 accumulators, more than AVX2's registers: two chains a row instead measured
+// the same (169 and 142 ms both ways).
+template <int R>
+void bf16_rows_one_token(const RowGroup<R>& rows, const uint8_t* weights, int64_t cols, const float* x, float* out) {
+  const uint8_t* row[R];
+  for (int r = 0; r < R; ++r) row[r] = weights + rows.row[r] * cols * 2;
+  __m256 acc[R][4];
+  for (int r = 0; r < R; ++r) {
+    for (int part = 0; part < 4; ++part) acc[r][part] = _mm256_setzero_ps();
+  }
   int64_t c = 0;
   for (; c + 32 <= cols; c += 32) {
-    _mm_prefetch(reinterpret_cast<const char*>(row + c * 2 + kPrefetchBytes), _MM_HINT_T0);
+    for (int r = 0; r < R; ++r) {
+      _mm_prefetch(reinterpret_cast<const char*>(row[r] + c * 2 + kPrefetchBytes), _MM_HINT_T0);
+    }
     for (int part = 0; part < 4; ++part) {
-      acc[part] = _mm256_fmadd_ps(bf16x8_to_f32(row + (c + part * 8) * 2), _mm256_loadu_ps(x + c + part * 8), acc[part]);
+      const __m256 activations = _mm256_loadu_ps(x + c + part * 8);
+      for (int r = 0; r < R; ++r) {
+        acc[r][part] = _mm256_fmadd_ps(bf16x8_to_f32(row[r] + (c + part * 8) * 2), activations, acc[r][part]);
+      }
     }
   }
-  for (; c + 8 <= cols; c += 8) acc[0] = _mm256_fmadd_ps(bf16x8_to_f32(row + c * 2), _mm256_loadu_ps(x + c), acc[0]);
-  float total = horizontal_sum(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3])));
-  for (; c < cols; ++c) total += stored_value<true>(row, c) * x[c];
-  return total;
+  for (int r = 0; r < R; ++r) {
+    int64_t k = c;
+    for (; k + 8 <= cols; k += 8) {
+      acc[r][0] = _mm256_fmadd_ps(bf16x8_to_f32(row[r] + k * 2), _mm256_loadu_ps(x + k), acc[r][0]);
+    }
+    const __m256 sum = _mm256_add_ps(_mm256_add_ps(acc[r][0], acc[r][1]), _mm256_add_ps(acc[r][2], acc[r][3]));
+    float total = horizontal_sum(sum);
+    for (; k < cols; ++k) total += stored_value<true>(row[r], k) * x[k];
+    out[r] = total;
+  }
 }
 
 template <bool kBf16>
@@ -231,11 +255,21 @@ void float_rows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const
                 int64_t y_stride) {
   const int64_t cols = w.cols;
   const int64_t row_bytes = cols * (kBf16 ? 2 : 4);
+  const uint8_t* weights = w.weight.data;
+  if constexpr (kBf16) {
+    if (x.tokens == 1) {
+      for_each_row_group<4>(
+          row_begin, row_end, y,
+          [&](const RowGroup<4>& rows, float* out) { bf16_rows_one_token<4>(rows, weights, cols, x.f32, out); },
+          [&](int64_t r) { bf16_rows_one_token<1>(RowGroup<1>{{r}}, weights, cols, x.f32, y + (r - row_begin)); });
+      return;
+    }
+  }
   for_each_row_and_token_block<kTokenBlock>(row_begin, row_end, x.tokens, [&](int64_t r, int64_t t, auto block) {
     if constexpr (kBf16 && decltype(block)::value == 1) {
-      y[(r - row_begin) + t * y_stride] = bf16_dot_one_token(w.weight.data + r * row_bytes, cols, x.f32 + t * cols);
+      bf16_rows_one_token<1>(RowGroup<1>{{r}}, weights, cols, x.f32 + t * cols, y + (r - row_begin) + t * y_stride);
     } else {
-      float_row<decltype(block)::value, kBf16>(w.weight.data + r * row_bytes, cols, x, t,
+      float_row<decltype(block)::value, kBf16>(weights + r * row_bytes, cols, x, t,
                                                y + (r - row_begin) + t * y_stride, y_stride);
     }
   });
